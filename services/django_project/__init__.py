@@ -1,0 +1,1 @@
+"""One Django configuration shared by the seven Django services."""

@@ -1,0 +1,3 @@
+"""Fallback URLconf; each service serves its own URLconf (see wsgi.py)."""
+
+urlpatterns: list = []

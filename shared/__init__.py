@@ -1,0 +1,1 @@
+"""Code shared by every SynapseNet service: clients, events, ML primitives and utilities."""
