@@ -1,12 +1,58 @@
-"""Django settings for every Django service; values come from the environment in one place."""
+"""Django settings for every Django service; values come from the environment in one place.
+
+Environment variables (all optional):
+
+| variable | default | meaning |
+|---|---|---|
+| `SYNAPSE_DJANGO_SECRET_KEY` | `dev-only-not-secret` | Django `SECRET_KEY`; set it in production. |
+| `SYNAPSE_DJANGO_DEBUG` | `false` | `true` turns on Django `DEBUG`. |
+| `SYNAPSE_DJANGO_ALLOWED_HOSTS` | `*` | comma-separated `ALLOWED_HOSTS`. |
+| `SYNAPSE_DJANGO_VAR_DIR` | `<repo>/var` | folder of the local SQLite files (used without a URL). |
+| `SYNAPSE_DB_DEFAULT_URL` | SQLite `var/default.sqlite3` | Django's own tables (contenttypes). |
+| `SYNAPSE_DB_MODELS_DB_URL` | SQLite `var/models_db.sqlite3` | models_db (registry). |
+| `SYNAPSE_DB_USERS_DB_URL` | SQLite `var/users_db.sqlite3` | users_db (accounts, notifications). |
+| `SYNAPSE_DB_EXPERIMENTS_DB_URL` | SQLite `var/experiments_db.sqlite3` | experiments_db. |
+| `SYNAPSE_DB_METRICS_DB_URL` | SQLite `var/metrics_db.sqlite3` | metrics_db. |
+
+Database URLs are `postgres://user:password@host:port/name?option=value` or
+`sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://:memory:`. Tests need no variable:
+the test runner (pytest-django) creates every SQLite test database in memory.
+
+The seven Django services share this configuration; each serves only its own URLconf
+(`wsgi.get_wsgi_application_for(service)`) and keeps its tables in its logical database
+(`routers.DatabaseRouter`). App labels must not collide with `django.contrib`:
+
+| service | app label | database | URLconf |
+|---|---|---|---|
+| registry | `registry` | models_db | `services.registry.urls` |
+| auth | `accounts` | users_db | `services.auth.urls` |
+| notifications | `notifications` | users_db | `services.notifications.urls` |
+| experiments | `experiments` | experiments_db | `services.experiments.urls` |
+| scheduler | `scheduler` | experiments_db | `services.scheduler.urls` |
+| features | `features` | metrics_db | `services.features.urls` |
+| monitoring | `monitoring` | metrics_db | `services.monitoring.urls` |
+
+A new Django service adds its app to INSTALLED_APPS and its URLconf to
+SYNAPSE_SERVICE_URLCONFS; its label must already be in `routers.APP_DATABASES`.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from services.django_project.databases import database_settings
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(os.environ.get("SYNAPSE_DJANGO_VAR_DIR", str(BASE_DIR / "var")))
 
 SECRET_KEY = os.environ.get("SYNAPSE_DJANGO_SECRET_KEY", "dev-only-not-secret")
 DEBUG = os.environ.get("SYNAPSE_DJANGO_DEBUG", "false").lower() == "true"
-ALLOWED_HOSTS = ["*"]
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("SYNAPSE_DJANGO_ALLOWED_HOSTS", "*").split(",")
+    if host.strip()
+]
 USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -14,11 +60,51 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "rest_framework",
+    "drf_spectacular",
+    "services.registry.apps.RegistryConfig",
 ]
 
-MIDDLEWARE: list[str] = []
+MIDDLEWARE: list[str] = [
+    "services.django_project.middleware.ServiceURLConfMiddleware",
+]
 ROOT_URLCONF = "services.django_project.urls"
 
-DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+# Service name → URLconf; the WSGI/ASGI builders and the middleware pick one per request.
+SYNAPSE_SERVICE_URLCONFS = {
+    "registry": "services.registry.urls",
+}
+
+DATABASES = database_settings(os.environ, VAR_DIR)
+DATABASE_ROUTERS = ["services.django_project.routers.DatabaseRouter"]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "services.django_project.errors.problem_exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SynapseNet Django services",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "services.registry.models.Stage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
 }

@@ -1,0 +1,1 @@
+"""SynapseNet scoring: test categories, the pytest report plugin, the scorer and the reward."""

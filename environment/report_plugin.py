@@ -1,0 +1,159 @@
+"""Pytest plugin that writes each test's outcome as signed JSON lines (never parse stdout).
+
+Loaded by the scorer with ``-p`` from a directory outside the scored tree. It reads its
+destination and signing key from the environment once, at import, and removes them so code
+under test cannot see them. Lines are flushed as tests finish, so a killed run still leaves
+every outcome reported so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sys
+from pathlib import Path
+
+import _pytest.python
+import _pytest.reports
+import _pytest.runner
+
+_PATH = os.environ.pop("SYNAPSE_REPORT_PATH", "")
+_KEY = os.environ.pop("SYNAPSE_REPORT_KEY", "").encode()
+_dumps = json.dumps
+_new_mac = hmac.new
+_sha256 = hashlib.sha256
+
+# Pytest internals whose replacement would let code under test forge outcomes.
+_GUARDED = (
+    (_pytest.runner, "call_and_report"),
+    (_pytest.runner, "runtestprotocol"),
+    (_pytest.runner, "pytest_runtest_call"),
+    (_pytest.runner, "pytest_runtest_makereport"),
+    (_pytest.runner.CallInfo, "from_call"),
+    (_pytest.reports.TestReport, "from_item_and_call"),
+    (_pytest.python.Function, "runtest"),
+    (_pytest.python, "pytest_pyfunc_call"),
+)
+
+
+def _raw(owner: object, name: str) -> object:
+    """Return an attribute as stored, so bound classmethods compare by identity."""
+    return vars(owner).get(name)
+
+
+_ORIGINALS = tuple(_raw(owner, name) for owner, name in _GUARDED)
+_WATCHED_HOOKS = (
+    "pytest_runtest_protocol",
+    "pytest_runtest_call",
+    "pytest_runtest_makereport",
+    "pytest_runtest_logreport",
+    "pytest_pyfunc_call",
+    "pytest_report_teststatus",
+)
+
+
+class _Writer:
+    """Append signed JSON lines to the report file."""
+
+    def __init__(self, path: str, key: bytes) -> None:
+        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+        self._key = key
+
+    def write(self, record: dict) -> None:
+        """Sign and flush one record."""
+        if self._file is None:
+            return
+        body = _dumps(record, sort_keys=True)
+        mac = _new_mac(self._key, body.encode(), _sha256).hexdigest() if self._key else ""
+        self._file.write(_dumps({"body": body, "mac": mac}) + "\n")
+        self._file.flush()
+
+
+_writer = _Writer(_PATH, _KEY)
+_phases: dict[str, dict[str, str]] = {}
+_tampered: set[str] = set()
+_rootdir: list[Path] = []
+
+
+def _phase_outcome(report: _pytest.reports.TestReport) -> str:
+    """Map one phase report to passed, failed, error, skipped or xfailed."""
+    xfail = hasattr(report, "wasxfail")
+    if report.when == "call":
+        if report.skipped:
+            return "xfailed" if xfail else "skipped"
+        return "passed" if report.passed else "failed"
+    if report.failed:
+        return "error"
+    if report.skipped:
+        return "xfailed" if xfail else "skipped"
+    return "passed"
+
+
+def final_outcome(phases: dict[str, str]) -> str:
+    """Combine setup, call and teardown outcomes into one test outcome."""
+    setup = phases.get("setup", "error")
+    if setup != "passed":
+        return setup
+    call = phases.get("call", "error")
+    if call == "passed" and phases.get("teardown", "passed") == "error":
+        return "error"
+    return call
+
+
+def _check_tampering(session_config) -> None:
+    """Record any guarded pytest internal or outcome hook that code under test replaced."""
+    for (owner, name), original in zip(_GUARDED, _ORIGINALS, strict=True):
+        if _raw(owner, name) is not original:
+            _tampered.add(f"{getattr(owner, '__name__', owner)}.{name}")
+    if not _rootdir:
+        return
+    root, tests = _rootdir[0], _rootdir[0] / "tests"
+    for hook in _WATCHED_HOOKS:
+        for impl in getattr(session_config.hook, hook).get_hookimpls():
+            module = sys.modules.get(getattr(type(impl.plugin), "__module__", ""))
+            source = getattr(impl.plugin, "__file__", None) or getattr(module, "__file__", None)
+            if source is None:
+                continue
+            path = Path(source).resolve()
+            if path.is_relative_to(root) and not path.is_relative_to(tests):
+                _tampered.add(f"{hook}:{path.relative_to(root)}")
+
+
+def pytest_configure(config) -> None:
+    """Remember the root directory used to tell test code from other code."""
+    _rootdir.append(Path(str(config.rootpath)).resolve())
+
+
+def pytest_collection_finish(session) -> None:
+    """Report every collected test with its marker names."""
+    for item in session.items:
+        markers = sorted({m.name for m in item.iter_markers()})
+        _writer.write({"kind": "collected", "id": item.nodeid, "markers": markers})
+
+
+def pytest_collectreport(report) -> None:
+    """Report collectors that failed to import or collect."""
+    if report.failed:
+        message = str(report.longrepr)[-2000:]
+        _writer.write({"kind": "collect_error", "id": report.nodeid, "message": message})
+
+
+def pytest_runtest_logreport(report) -> None:
+    """Remember the outcome of each phase of a test."""
+    _phases.setdefault(report.nodeid, {})[report.when] = _phase_outcome(report)
+
+
+def pytest_runtest_logfinish(nodeid, location) -> None:
+    """Write the combined outcome of a finished test."""
+    outcome = final_outcome(_phases.pop(nodeid, {}))
+    _writer.write({"kind": "test", "id": nodeid, "outcome": outcome})
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Write the tampering verdict and the exit status."""
+    _check_tampering(session.config)
+    if _tampered:
+        _writer.write({"kind": "tamper", "names": sorted(_tampered)})
+    _writer.write({"kind": "finish", "exitstatus": int(exitstatus)})

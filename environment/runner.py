@@ -1,0 +1,107 @@
+"""Run pytest on a tree in a clean subprocess with the report plugin loaded from outside it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from environment.report import SuiteReport, read_report
+
+PLUGIN_SOURCE = Path(__file__).with_name("report_plugin.py")
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Time bounds of one suite run, in seconds."""
+
+    per_test: int = 30
+    total: int = 900
+
+
+def clean_env(plugin_dir: Path, home: Path) -> dict[str, str]:
+    """Return a minimal environment that ignores the caller's Python and pytest settings."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(plugin_dir),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONSAFEPATH": "1",
+    }
+
+
+def _pytest_command(tree: Path, plugin: str, limits: RunLimits, extra: list[str]) -> list[str]:
+    """Build the pytest command line for a tree."""
+    return [
+        sys.executable,
+        "-P",
+        "-m",
+        "pytest",
+        "-p",
+        plugin,
+        "-c",
+        str(tree / "pyproject.toml"),
+        "--rootdir",
+        str(tree),
+        "-p",
+        "no:cacheprovider",
+        f"--timeout={limits.per_test}",
+        *extra,
+    ]
+
+
+def _run(command: list[str], tree: Path, env: dict[str, str], log: Path, total: int) -> bool:
+    """Run a command in its own process group; kill the group on timeout. Return finished."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            proc.wait(timeout=total)
+            return True
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return False
+
+
+def run_suite(
+    tree: Path,
+    extra_args: list[str] | None = None,
+    limits: RunLimits | None = None,
+    log_path: Path | None = None,
+) -> SuiteReport:
+    """Run pytest on ``tree`` and return the signed per-test report."""
+    limits = limits or RunLimits()
+    tree = Path(tree).resolve()
+    with tempfile.TemporaryDirectory(prefix="synapse-run-") as scratch:
+        scratch_dir = Path(scratch)
+        plugin = f"_synapse_report_{secrets.token_hex(6)}"
+        plugin_dir = scratch_dir / "plugin"
+        plugin_dir.mkdir()
+        shutil.copyfile(PLUGIN_SOURCE, plugin_dir / f"{plugin}.py")
+        home = scratch_dir / "home"
+        home.mkdir()
+        key = secrets.token_hex(32)
+        report_path = scratch_dir / "report.jsonl"
+        env = clean_env(plugin_dir, home)
+        env.update(SYNAPSE_REPORT_PATH=str(report_path), SYNAPSE_REPORT_KEY=key)
+        command = _pytest_command(tree, plugin, limits, list(extra_args or []))
+        log = log_path or scratch_dir / "pytest.log"
+        finished = _run(command, tree, env, log, limits.total)
+        report = read_report(report_path, key.encode())
+        if not finished:
+            report.problems.append(f"suite exceeded the total time bound of {limits.total}s")
+        elif report.exitstatus is None:
+            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+            report.problems.append("pytest output ends with: " + " | ".join(tail))
+        return report

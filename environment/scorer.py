@@ -1,0 +1,108 @@
+"""Score a tree: sanitize it, run the pristine suite, and turn the report into results.
+
+Usage: python -m environment.scorer TREE --pristine DIR --expected EXPECTED.json
+           --out RESULTS.json [--previous PREVIOUS.json] [--reward-out REWARD.json]
+
+EXPECTED.json maps each expected test ID to {"category", "service"}. The reward is always
+written, 0.0 with a reason when the suite cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from environment.report import SuiteReport
+from environment.reward import compute_reward, parse_results
+from environment.runner import RunLimits, run_suite
+from environment.sanitize import sanitize
+
+
+def build_results(expected: dict[str, dict], report: SuiteReport) -> dict:
+    """Return the results document: every expected test with its outcome (missing if not run)."""
+    problems = list(report.problems)
+    if report.collect_errors:
+        problems += [f"collection error in {nodeid}" for nodeid in sorted(report.collect_errors)]
+    reason = None
+    if report.tampered:
+        reason = "pytest internals or the report were tampered with: " + ", ".join(report.tampered)
+    elif not report.outcomes:
+        reason = "the suite could not be collected or run: " + ("; ".join(problems) or "no tests")
+    tests = []
+    for test_id, info in sorted(expected.items()):
+        outcome = report.outcomes.get(test_id, "missing")
+        if report.tampered:
+            outcome = "failed"
+        tests.append({"id": test_id, **info, "outcome": outcome})
+    return {"tests": tests, "reason": reason, "problems": problems, "tampered": report.tampered}
+
+
+def score_tree(
+    tree: Path,
+    pristine: Path,
+    expected: dict[str, dict],
+    limits: RunLimits | None = None,
+) -> dict:
+    """Sanitize ``tree`` in place, run its suite and return the results document."""
+    if not tree.is_dir():
+        raise FileNotFoundError(f"{tree} is not a directory")
+    removed = sanitize(tree, pristine)
+    report = run_suite(tree, [], limits)
+    results = build_results(expected, report)
+    results["removed"] = removed
+    return results
+
+
+def format_table(reward: dict) -> str:
+    """Return the per-category table of a reward document."""
+    lines = [f"{'category':<22}{'tests':>7}{'passed':>8}{'weight':>8}{'weighted':>10}"]
+    for name, row in reward["categories"].items():
+        lines.append(
+            f"{name:<22}{row['tests']:>7}{row['passed']:>8}{row['weight']:>8.1f}"
+            f"{row['weighted_contribution']:>10.4f}"
+        )
+    lines.append(
+        f"{'total':<22}{reward['tests']:>7}{reward['passed']:>8}{'':>8}"
+        f"{reward['weighted_pass_rate']:>10.4f}"
+    )
+    return "\n".join(lines)
+
+
+def reward_of(results: dict, previous: dict | None) -> dict:
+    """Return the reward document of results (with the run's reason attached)."""
+    prior = parse_results(previous) if previous is not None else None
+    reward = compute_reward(parse_results(results), prior)
+    reward["reason"] = results.get("reason")
+    return reward
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score a tree from the command line."""
+    parser = argparse.ArgumentParser(prog="python -m environment.scorer", description=__doc__)
+    parser.add_argument("tree", type=Path)
+    parser.add_argument("--pristine", type=Path, required=True)
+    parser.add_argument("--expected", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--previous", type=Path)
+    parser.add_argument("--reward-out", type=Path)
+    args = parser.parse_args(argv)
+    expected = json.loads(args.expected.read_text(encoding="utf-8"))
+    try:
+        results = score_tree(args.tree.resolve(), args.pristine.resolve(), expected)
+    except (OSError, shutil.Error) as exc:
+        results = build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    previous = json.loads(args.previous.read_text("utf-8")) if args.previous else None
+    reward = reward_of(results, previous)
+    print(format_table(reward))
+    print(json.dumps(reward, sort_keys=True))
+    if args.reward_out:
+        args.reward_out.write_text(json.dumps(reward, sort_keys=True) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""SynapseNet maintainer tool: build, probe, record, score, solve and verify (never shipped)."""

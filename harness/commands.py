@@ -1,0 +1,139 @@
+"""Subcommand handlers: thin glue between the command line and the pipeline modules."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from harness.build import BuildError, build_environment, solution_dir
+from harness.catalogue import CatalogueError, load_catalogue, select
+from harness.collect import CollectError
+from harness.manifest import write_all_bugs_passing
+from harness.plant import PlantError
+from harness.probe import describe_problems, new_failures, probe_many
+from harness.record import record_fails
+
+
+class UsageProblem(Exception):
+    """The command was called in a way it cannot serve."""
+
+
+HarnessError = (CatalogueError, PlantError, BuildError, CollectError, UsageProblem)
+
+
+def _catalogue(args):
+    """Load the catalogue of the repository named by ``--root``."""
+    return load_catalogue(args.root / "bugs")
+
+
+def cmd_probe(args) -> int:
+    """Print the tests failing with the named bugs planted together."""
+    bugs = select(_catalogue(args), args.bugs)
+    sets = [bugs] if args.no_baseline else [bugs, []]
+    results = probe_many(args.root, sets)
+    result = results[0]
+    baseline = results[1] if len(results) > 1 else None
+    failing = new_failures(result, baseline) if baseline else result.failing
+    for test in failing:
+        print(test)
+    if baseline and baseline.report.exitstatus is None:
+        print("# problem: main's suite does not run, so nothing can be compared")
+    for problem in describe_problems(result):
+        print(f"# problem: {problem}")
+    if baseline and baseline.failing:
+        print(f"# note: {len(baseline.failing)} test(s) fail on main too and are not listed:")
+        for test in baseline.failing:
+            print(f"#   {test}")
+    label = ",".join(result.bugs) or "no bugs"
+    if baseline:
+        total = len(baseline.report.passing)
+        print(f"# {len(failing)} of the {total} tests passing on main fail with {label}")
+    else:
+        print(f"# {len(failing)} of {len(result.report.outcomes)} tests run fail with {label}")
+    return 1 if result.error else 0
+
+
+def cmd_record(args) -> int:
+    """Probe each named bug alone and write its fails array."""
+    catalogue = _catalogue(args)
+    if args.all == bool(args.bugs):
+        raise UsageProblem("give bug IDs or --all (not both)")
+    bugs = list(catalogue.values()) if args.all else select(catalogue, args.bugs)
+    extra = [bugs] if args.all else []
+    results = probe_many(args.root, [[]] + extra + [[bug] for bug in bugs])
+    baseline, status = results[0], 0
+    if baseline.report.exitstatus is None or not baseline.report.passing:
+        raise UsageProblem("main's suite does not run: " + "; ".join(describe_problems(baseline)))
+    if args.all:
+        status = _record_all_bugs(args.root, catalogue, results.pop(1))
+    if baseline.failing:
+        print(f"warning: {len(baseline.failing)} test(s) fail on main; they are left out")
+    for bug, result in zip(bugs, results[1:], strict=True):
+        problems = describe_problems(result)
+        if result.error:
+            print(f"{bug.id}: not recorded: {result.error}")
+            status = 1
+            continue
+        for problem in problems:
+            print(f"{bug.id}: note: {problem}")
+        fails = new_failures(result, baseline)
+        changed = record_fails(bug.path, fails)
+        flag = "updated" if changed else "unchanged"
+        print(f"{bug.id}: {len(fails)} failing test(s), {flag}")
+        if not fails:
+            print(f"{bug.id}: warning: no test fails with this bug alone")
+            status = 1
+    return status
+
+
+def _record_all_bugs(root: Path, catalogue: dict, result) -> int:
+    """Write the passing set of the all-bugs tree; return 1 if it could not run."""
+    if result.error or result.report.exitstatus is None:
+        print(f"all bugs: not recorded: {'; '.join(describe_problems(result))}")
+        return 1
+    write_all_bugs_passing(root, catalogue, result.report.passing)
+    print(f"all bugs: {len(result.report.passing)} passing test(s) recorded")
+    return 0
+
+
+def cmd_build(args) -> int:
+    """Build the agent environment and its solution sidecar."""
+    from harness.manifest import manifest_extra
+
+    catalogue = _catalogue(args)
+    bugs = select(catalogue, args.bugs)
+    extra = manifest_extra(args.root, catalogue, bugs)
+    built = build_environment(args.root, args.out, bugs, extra)
+    print(f"built {built.path} with {len(built.bugs)} bug(s), {len(built.files)} files")
+    print(f"solution: {solution_dir(built.path)}/solve.sh")
+    return 0
+
+
+def cmd_solve(args) -> int:
+    """Apply a build's solve.sh to it."""
+    target = Path(args.dir).resolve()
+    solve = solution_dir(target) / "solve.sh"
+    if not solve.is_file():
+        raise UsageProblem(f"{solve} does not exist (build the tree with 'harness build')")
+    return subprocess.run(["bash", str(solve), str(target)], check=False).returncode
+
+
+def cmd_score(args) -> int:
+    """Score a tree from pristine tests and print the table and reward."""
+    from harness.grade import score_command
+
+    return score_command(args)
+
+
+def cmd_verify(args) -> int:
+    """Check the catalogue quality gates."""
+    from harness.verify import verify_command
+
+    return verify_command(args)
+
+
+def cmd_demo(args) -> int:
+    """Build all bugs, score, solve, score again."""
+    from harness.grade import demo_command
+
+    return demo_command(args)

@@ -1,0 +1,70 @@
+"""Score built trees against main's pristine tests, and run the build-score-solve demo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from environment.report import SuiteReport
+from environment.runner import RunLimits
+from environment.scorer import build_results, format_table, reward_of, score_tree
+from harness.build import build_environment, solution_dir
+from harness.catalogue import load_catalogue
+from harness.collect import collect_main
+from harness.manifest import manifest_extra
+
+
+def results_path(tree: Path) -> Path:
+    """Return the default results file of a tree: ``<tree>.results.json``."""
+    return tree.with_name(tree.name + ".results.json")
+
+
+def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict:
+    """Score ``tree`` (sanitized in place) and return its results document."""
+    expected = collect_main(root)
+    try:
+        return score_tree(tree, root, expected, limits)
+    except (OSError, shutil.Error) as exc:
+        return build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
+
+
+def report(results: dict, previous: dict | None, title: str) -> dict:
+    """Print a results document's table and reward JSON; return the reward."""
+    reward = reward_of(results, previous)
+    print(f"== {title}")
+    if results.get("removed"):
+        print("removed before scoring: " + ", ".join(results["removed"]))
+    if reward.get("reason"):
+        print(f"reason: {reward['reason']}")
+    print(format_table(reward))
+    print(json.dumps(reward, sort_keys=True))
+    return reward
+
+
+def score_command(args) -> int:
+    """Score DIR, write its results JSON and print the table and reward."""
+    tree = Path(args.dir).resolve()
+    results = score(args.root, tree)
+    out = args.json or results_path(tree)
+    out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    previous = json.loads(args.previous.read_text("utf-8")) if args.previous else None
+    report(results, previous, f"score of {tree}")
+    print(f"results: {out}")
+    return 0
+
+
+def demo_command(args) -> int:
+    """Build every bug into DIR, score it, solve it, and score it again."""
+    catalogue = load_catalogue(args.root / "bugs")
+    bugs = list(catalogue.values())
+    built = build_environment(args.root, args.out, bugs, manifest_extra(args.root, catalogue, bugs))
+    before = score(args.root, built.path)
+    first = report(before, None, f"buggy tree ({len(bugs)} bugs)")
+    solve = solution_dir(built.path) / "solve.sh"
+    subprocess.run(["bash", str(solve), str(built.path)], check=True)
+    after = score(args.root, built.path)
+    second = report(after, None, "after solve.sh")
+    print(f"reward: {first['reward']} -> {second['reward']}")
+    return 0 if second["reward"] == 1.0 else 1

@@ -1,0 +1,91 @@
+"""Leak check: bug IDs in comments and docstrings, forbidden paths, hint words."""
+
+from __future__ import annotations
+
+import shutil
+
+from harness.catalogue import Bug, Edit
+from harness.leaks import hint_words, id_mentions, scan_text, scan_tree
+from harness.tests.factories import make_root
+
+KNOWN = {"B1", "L2", "F1", "A1", "M3"}
+
+
+def bug_with(after: str, before: str = "x = 1\n") -> Bug:
+    return Bug(
+        "M3", "Title long enough here", "M", ("training",), (), (), (Edit("f.py", before, after),)
+    )
+
+
+def test_id_in_a_comment_is_flagged():
+    assert scan_text("shared/x.py", "x = 1  # see B1\n", KNOWN) == ["shared/x.py:1: mentions B1"]
+
+
+def test_id_in_a_docstring_is_flagged():
+    text = 'def f():\n    """Swap models (A1 race)."""\n'
+    assert scan_text("shared/x.py", text, KNOWN) == ["shared/x.py:2: mentions A1"]
+
+
+def test_technical_terms_that_look_like_ids_are_not_flagged():
+    text = "# L2 norm of the weights, F1 score per class, L2-regularised loss\n"
+    assert scan_text("shared/x.py", text, KNOWN) == []
+
+
+def test_ml_metric_names_are_flagged_only_in_bug_context():
+    assert scan_text("shared/m.py", '"""Return precision, recall and F1."""\n', KNOWN) == []
+    assert scan_text("shared/m.py", "# L1 (sparse) or L2\n", KNOWN) == []
+    assert scan_text("shared/m.py", "# fixes F1\n", KNOWN) == ["shared/m.py:1: mentions F1"]
+
+
+def test_ids_in_code_and_data_strings_are_not_flagged():
+    text = 'A1 = 3\ncell = "B1"\nrow = {"M3": A1}\n'
+    assert scan_text("tests/test_x.py", text, KNOWN) == []
+
+
+def test_data_string_with_bug_context_is_flagged():
+    text = 'reason = "workaround for bug B1"\n'
+    assert scan_text("shared/x.py", text, KNOWN) == ["shared/x.py:1: mentions B1"]
+
+
+def test_ids_outside_the_catalogue_are_ignored():
+    assert id_mentions("# see K7 and B1", KNOWN) == ["B1"]
+    assert id_mentions("A100 GPUs and K8s clusters", None) == []
+
+
+def test_non_python_files_are_flagged_only_with_bug_context():
+    assert scan_text("services/x.yml", "grid: B1\n", KNOWN) == []
+    assert scan_text("services/x.yml", "# fixes B1\n", KNOWN) == ["services/x.yml:1: mentions B1"]
+
+
+def test_tree_scan_finds_forbidden_paths_catalogue_text_and_titles(tmp_path):
+    root = make_root(
+        tmp_path,
+        {
+            "services/notes.toml": "[[edits]]\n",
+            "shared/util.py": '"""Helpers."""\n# Title long enough here\n',
+        },
+    )
+    findings = scan_tree(root, [bug_with("x = 2\n")])
+    assert "bugs: must not ship" in findings
+    assert "harness: must not ship" in findings
+    assert ".git: must not ship" in findings
+    assert "docs/ARCHITECTURE.md: must not ship" in findings
+    assert "services/notes.toml: holds catalogue text ([[edits]])" in findings
+    assert "shared/util.py: holds the title 'Title long enough here'" in findings
+
+
+def test_clean_tree_has_no_findings(tmp_path):
+    root = make_root(tmp_path)
+    for name in ("bugs", "harness", ".git", "docs"):
+        shutil.rmtree(root / name)
+    assert scan_tree(root, [bug_with("x = 2\n")]) == []
+
+
+def test_hint_words_in_added_lines_are_flagged():
+    assert hint_words(bug_with("x = 2  # bug here\n")) == ["M3: f.py: added line hints 'bug'"]
+    assert hint_words(bug_with("x = 2  # should be 1\n"))[0].endswith("'should'")
+
+
+def test_ordinary_code_in_added_lines_is_not_flagged():
+    assert hint_words(bug_with("correct = preds == labels\n")) == []
+    assert hint_words(bug_with("x = 1  # keep the bug\n", before="x = 1  # keep the bug\n")) == []

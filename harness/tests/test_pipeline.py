@@ -1,0 +1,77 @@
+"""End to end on a tiny fake repository: probe, record, verify --quick, build, score."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pytest
+
+from harness.cli import main
+from harness.tests.factories import MEAN_EDIT, SCALE_EDIT, make_root, write_bug
+
+SCALE_TEST = "tests/unit/ml_pipeline/test_calc.py::test_scale_multiplies"
+MEAN_TEST = "tests/unit/ml_pipeline/test_calc.py::test_mean_of_two"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = make_root(tmp_path_factory.mktemp("repo"))
+    write_bug(root, "M1", [SCALE_EDIT])
+    write_bug(root, "A1", [MEAN_EDIT], depends_on=["M1"])
+    assert main(["--root", str(root), "record", "--all"]) == 0
+    return root
+
+
+def test_record_writes_each_bugs_failing_tests(root):
+    m1 = tomllib.loads((root / "bugs/M1.toml").read_text())
+    a1 = tomllib.loads((root / "bugs/A1.toml").read_text())
+    assert m1["fails"] == [SCALE_TEST]
+    assert a1["fails"] == [MEAN_TEST]
+    recorded = json.loads((root / "bugs/_all_bugs_passing.json").read_text())
+    assert recorded["passing"] == []
+
+
+def test_probe_prints_the_failing_tests(root, capsys):
+    assert main(["--root", str(root), "probe", "M1,A1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [MEAN_TEST, SCALE_TEST]
+    assert lines[-1] == "# 2 of the 2 tests passing on main fail with M1,A1"
+
+
+def test_verify_quick_reports_the_false_dependency(root, capsys):
+    assert main(["--root", str(root), "verify", "--quick"]) == 1
+    out = capsys.readouterr().out
+    assert "[PASS] gate 1:" in out and "[PASS] gate 6:" in out and "[PASS] gate 7:" in out
+    assert "[FAIL] gate 5:" in out and "A1 depends on M1, but 1 of its tests pass" in out
+
+
+def test_build_score_solve_score(root, tmp_path, capsys):
+    out = tmp_path / "env"
+    assert main(["--root", str(root), "build", "--out", str(out), "--bugs", "M1"]) == 0
+    manifest = json.loads((tmp_path / "env.solution/manifest.json").read_text())
+    assert manifest["expected_passing"] == [MEAN_TEST]
+    assert main(["--root", str(root), "score", str(out), "--json", str(tmp_path / "r1.json")]) == 0
+    first = json.loads((tmp_path / "r1.json").read_text())
+    assert {t["id"]: t["outcome"] for t in first["tests"]} == {
+        MEAN_TEST: "passed",
+        SCALE_TEST: "failed",
+    }
+    assert main(["--root", str(root), "solve", str(out)]) == 0
+    capsys.readouterr()
+    args = [
+        "score",
+        str(out),
+        "--json",
+        str(tmp_path / "r2.json"),
+        "--previous",
+        str(tmp_path / "r1.json"),
+    ]
+    assert main(["--root", str(root), *args]) == 0
+    reward = json.loads(capsys.readouterr().out.splitlines()[-2])
+    assert reward["reward"] == 1.0 and reward["regression_penalty"] == 0.0
+
+
+def test_unknown_bug_is_a_clear_error(root, capsys):
+    assert main(["--root", str(root), "probe", "Q1"]) == 2
+    assert capsys.readouterr().err == "error: unknown bug ID(s): Q1\n"

@@ -1,0 +1,64 @@
+"""Static catalogue checks: metadata, cycles, dependency agreement, brief constraints."""
+
+from __future__ import annotations
+
+from harness.catalogue import Bug, Edit
+from harness.schema import chain_depth, check_brief, check_metadata, find_cycles
+from harness.verify import implied_dependencies
+
+EDIT = (Edit("f.py", "a", "b"),)
+
+
+def bug(bug_id, deps=(), fails=("t::a",), services=("training",), files=("f.py",)):
+    edits = tuple(Edit(f, "a", "b") for f in files)
+    return Bug(bug_id, "t", bug_id[0], tuple(services), tuple(deps), tuple(fails), edits)
+
+
+def catalogue(*bugs):
+    return {b.id: b for b in bugs}
+
+
+def test_metadata_problems_are_listed():
+    bugs = catalogue(
+        bug("M1", deps=("Q1",), fails=()),
+        bug("M2", services=("nowhere",), fails=("t::unknown",)),
+    )
+    problems = check_metadata(bugs, {"training"}, {"t::a"})
+    assert "M1: depends_on names 'Q1', not another bug" in problems
+    assert "M1: fails is empty (record it with 'harness record')" in problems
+    assert "M2: unknown service 'nowhere'" in problems
+    assert "M2: fails names unknown test t::unknown" in problems
+
+
+def test_cycles_are_found():
+    bugs = catalogue(bug("A1", deps=("A2",)), bug("A2", deps=("A3",)), bug("A3", deps=("A1",)))
+    assert find_cycles(bugs) == ["dependency cycle: A1 -> A2 -> A3 -> A1"]
+    assert find_cycles(catalogue(bug("A1"), bug("A2", deps=("A1",)))) == []
+
+
+def test_chain_depth_counts_bugs_on_the_longest_chain():
+    bugs = catalogue(bug("A1"), bug("A2", deps=("A1",)), bug("A3", deps=("A2", "A1")))
+    assert chain_depth(bugs) == 3
+
+
+def test_declared_dependency_must_cover_the_dependents_failures():
+    bugs = catalogue(bug("A1"), bug("B1", deps=("A1",)))
+    fails = {"A1": {"t::a"}, "B1": {"t::a", "t::b"}}
+    violations, implied = implied_dependencies(bugs, fails)
+    assert violations == ["B1 depends on A1, but 1 of its tests pass with A1 alone, e.g. t::b"]
+    assert implied == ["A1 behaves as depending on B1 (undeclared)"]
+
+
+def test_holding_dependency_has_no_violation():
+    bugs = catalogue(bug("A1"), bug("B1", deps=("A1",)))
+    violations, _ = implied_dependencies(bugs, {"A1": {"t::a", "t::b"}, "B1": {"t::a"}})
+    assert violations == []
+
+
+def test_brief_key_files_and_required_dependencies_are_checked():
+    bugs = catalogue(bug("B1", deps=("A1",), files=("services/inference/main.py",)))
+    problems = check_brief(bugs)
+    assert (
+        "B1: the README places it in shared/ml/model_loader.py, which it does not edit" in problems
+    )
+    assert "B1: must depend on M1, L5" in problems

@@ -1,0 +1,45 @@
+"""Build an ASGI app that serves one Django service's URLconf."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from services.django_project.wsgi import configure_django
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+
+@functools.cache
+def get_asgi_application_for(service: str) -> ASGIApp:
+    """Return an ASGI app that answers with the given service's URLconf only."""
+    configure_django()
+    from django.core.handlers.asgi import ASGIHandler
+
+    from services.django_project.middleware import SERVICE_KEY, urlconf_for
+
+    urlconf_for(service)
+    handler = ASGIHandler()
+
+    async def application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        await handler({**scope, SERVICE_KEY: service}, receive, send)
+
+    application.service = service  # type: ignore[attr-defined]
+    return application
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # Django has no startup work of its own; acknowledge so servers do not log an error.
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,301 @@
+"""Gateway app: authenticate callers and forward /api/<service>/<path> to that service."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from services.gateway.config import Settings, get_settings
+from shared.clients.base import (
+    CORRELATION_HEADER,
+    CircuitBreaker,
+    RetryPolicy,
+    ServiceClient,
+    StaticDiscovery,
+)
+from shared.errors import AuthenticationError, NotFoundError, SynapseError
+from shared.services import SERVICES
+from shared.web import create_service_app
+
+ClientFactory = Callable[[str], ServiceClient]
+
+API_KEY_HEADER = "X-API-Key"
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Characters kept as-is when a decoded path segment is encoded again for the upstream URL.
+SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Recomputed by the HTTP client, or meaningful only between the caller and the gateway.
+NOT_FORWARDED = HOP_BY_HOP | {
+    "host",
+    "content-length",
+    "content-encoding",
+    "accept-encoding",
+    "cookie",
+    "x-api-key",
+    "x-correlation-id",
+}
+NOT_RETURNED = HOP_BY_HOP | {"content-length", "content-encoding", "x-correlation-id"}
+
+
+class BadRequestError(SynapseError):
+    status_code = 400
+    code = "bad_request"
+
+
+class PayloadTooLargeError(SynapseError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(SynapseError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+def routable_services(settings: Settings) -> dict[str, str]:
+    """Return service name -> base URL for the known services the settings configure."""
+    return {
+        name: settings.upstreams[name]
+        for name in SERVICES
+        if name != "gateway" and name in settings.upstreams
+    }
+
+
+def make_client_factory(
+    settings: Settings,
+    *,
+    transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> ClientFactory:
+    """Return a factory of service clients with the gateway's timeout, retry and breaker."""
+    discovery = StaticDiscovery(routable_services(settings))
+
+    def build(service: str) -> ServiceClient:
+        breaker = CircuitBreaker(
+            settings.breaker_failure_threshold, settings.breaker_reset_timeout, clock=clock
+        )
+        return ServiceClient(
+            service,
+            discovery=discovery,
+            transport=transport,
+            timeout=settings.timeout,
+            retry=RetryPolicy(max_attempts=settings.retry_attempts),
+            breaker=breaker,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    return build
+
+
+class Upstreams:
+    """The routable services and one long-lived client (with its breaker) per service."""
+
+    def __init__(self, settings: Settings, client_factory: ClientFactory) -> None:
+        self.services = routable_services(settings)
+        self._factory = client_factory
+        self._clients: dict[str, ServiceClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> ServiceClient:
+        """Return the client for `service`, or raise NotFoundError when it is not routable."""
+        if service not in self.services:
+            raise NotFoundError(f"unknown service {service!r}")
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._factory(service)
+            return self._clients[service]
+
+    def close(self) -> None:
+        """Close every client created so far."""
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+def upstream_path(path: str) -> str:
+    """Return the upstream path for a decoded proxied path, refusing dot segments."""
+    segments = path.split("/")
+    for segment in segments:
+        if segment in (".", "..") or "\\" in segment:
+            raise BadRequestError("path must not contain '.', '..' or '\\' segments")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in segment):
+            raise BadRequestError("path must not contain control characters")
+    kept = [quote(segment, safe=SEGMENT_SAFE) for segment in segments if segment]
+    trailing = "/" if kept and path.endswith("/") else ""
+    return "/" + "/".join(kept) + trailing
+
+
+def correlation_id_for(request: Request) -> str:
+    """Return the caller's correlation ID when well-formed, else a new uuid4."""
+    supplied = request.headers.get(CORRELATION_HEADER)
+    if supplied is not None and CORRELATION_ID.match(supplied):
+        return supplied
+    return str(uuid.uuid4())
+
+
+def upstream_headers(request: Request, correlation_id: str) -> dict[str, str]:
+    """Return the caller's headers to forward upstream plus the correlation ID."""
+    headers = {name: value for name, value in request.headers.items() if name not in NOT_FORWARDED}
+    headers[CORRELATION_HEADER] = correlation_id
+    return headers
+
+
+def check_api_key(request: Request) -> None:
+    """Refuse the request unless auth is off or X-API-Key holds a configured key."""
+    settings: Settings = request.app.state.settings
+    if not settings.require_auth:
+        return
+    supplied = request.headers.get(API_KEY_HEADER, "").encode()
+    matches = [
+        hmac.compare_digest(supplied, key.encode()) for key in settings.api_keys if key.strip()
+    ]
+    if not supplied or not any(matches):
+        raise AuthenticationError("missing or invalid API key")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the request body, refusing it as soon as it grows past `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"request body exceeds {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"request body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json_body(body: bytes, content_type: str | None) -> Any:
+    """Return the JSON value of a request body (None when empty); refuse non-JSON bodies."""
+    if not body:
+        return None
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaTypeError("request bodies must be application/json")
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequestError("request body is not valid JSON") from exc
+
+
+def proxy_response(upstream, correlation_id: str) -> Response:
+    """Turn an upstream answer into the gateway's response, keeping status, body and type."""
+    headers = {
+        name: value for name, value in upstream.headers.items() if name.lower() not in NOT_RETURNED
+    }
+    response = Response(content=upstream.content, status_code=upstream.status_code)
+    response.headers.update(headers)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    return response
+
+
+async def forward(request: Request, service: str, path: str) -> Response:
+    """Forward one caller request to `service` and relay the answer."""
+    upstreams: Upstreams = request.app.state.upstreams
+    settings: Settings = request.app.state.settings
+    client = upstreams.client(service)
+    target = upstream_path(path)
+    body = decode_json_body(
+        await read_body(request, settings.max_body_bytes), request.headers.get("content-type")
+    )
+    correlation_id = request.state.correlation_id
+    upstream = await run_in_threadpool(
+        client.request,
+        request.method,
+        target,
+        json=body,
+        params=list(request.query_params.multi_items()) or None,
+        headers=upstream_headers(request, correlation_id),
+    )
+    return proxy_response(upstream, correlation_id)
+
+
+def services_health(upstreams: Upstreams, correlation_id: str) -> dict:
+    """Ask each routable service for its /health and summarise the answers."""
+    report = {}
+    for service in upstreams.services:
+        try:
+            answer = upstreams.client(service).get(
+                "/health", headers={CORRELATION_HEADER: correlation_id}
+            )
+            status = "ok" if answer.status_code == 200 else "unavailable"
+            report[service] = {"status": status, "status_code": answer.status_code}
+        except SynapseError as exc:
+            report[service] = {"status": "unavailable", "status_code": None, "detail": exc.message}
+    healthy = all(entry["status"] == "ok" for entry in report.values())
+    return {"status": "ok" if healthy else "degraded", "services": report}
+
+
+def create_app(
+    settings: Settings | None = None, client_factory: ClientFactory | None = None
+) -> FastAPI:
+    """Build the gateway; tests pass settings and a factory of in-process service clients."""
+    settings = settings or get_settings()
+    upstreams = Upstreams(settings, client_factory or make_client_factory(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        upstreams.close()
+
+    app = create_service_app("gateway", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.upstreams = upstreams
+    add_routes(app)
+    return app
+
+
+def add_routes(app: FastAPI) -> None:
+    """Attach the correlation middleware, the services health report and the proxy route."""
+
+    @app.middleware("http")
+    async def correlate(request: Request, call_next):
+        request.state.correlation_id = correlation_id_for(request)
+        response = await call_next(request)
+        response.headers[CORRELATION_HEADER] = request.state.correlation_id
+        return response
+
+    @app.get("/health/services", tags=["ops"], dependencies=[Depends(check_api_key)])
+    def health_services(request: Request) -> dict:
+        return services_health(request.app.state.upstreams, request.state.correlation_id)
+
+    @app.api_route(
+        "/api/{service}/{path:path}",
+        methods=PROXY_METHODS,
+        tags=["proxy"],
+        dependencies=[Depends(check_api_key)],
+    )
+    async def proxy(request: Request, service: str, path: str) -> Response:
+        return await forward(request, service, path)

@@ -1,0 +1,1 @@
+"""Inference service: deploys registry model versions and serves predictions."""

@@ -1,0 +1,36 @@
+"""Typed settings of the inference service, read from SYNAPSE_INFERENCE_* variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every environment variable the inference service reads, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNAPSE_INFERENCE_", extra="ignore")
+
+    # Base URL of the model registry service (versions, stages, artifact URIs).
+    registry_url: str = "http://localhost:8003"
+    # Root directory of model artifacts; artifacts outside it are never loaded.
+    artifact_root: Path = Path("var/artifacts")
+    # How many loaded models stay in memory; the least recently used one is evicted.
+    cache_max_models: int = Field(default=8, ge=1)
+    # Registry health probes made at startup before giving up (the service then reports 503).
+    readiness_attempts: int = Field(default=30, ge=1)
+    # Seconds slept after the first failed probe; doubles after each further failure.
+    readiness_backoff: float = Field(default=0.5, ge=0)
+    # Upper bound of one sleep between readiness probes, in seconds.
+    readiness_max_backoff: float = Field(default=5.0, ge=0)
+    # Largest number of instances accepted in one predict request.
+    max_batch_size: int = Field(default=1000, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,436 @@
+"""Inference service app: deploy registry versions into a bounded model cache and predict."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import unquote, urlsplit
+
+import anyio.to_thread
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+
+from services.inference.config import Settings, get_settings
+from services.inference.predictions import format_predictions, instances_to_matrix, task_of
+from services.inference.schemas import (
+    DeploymentList,
+    DeployRequest,
+    PredictRequest,
+    PredictResponse,
+)
+from shared.clients.base import ServiceClient, StaticDiscovery
+from shared.errors import (
+    NotFoundError,
+    ServiceUnavailableError,
+    SynapseError,
+    UnsafeArtifactError,
+    ValidationError,
+)
+from shared.ml.model_loader import ModelArtifact, load_model, resolve_inside
+from shared.web import create_service_app
+
+CacheKey = str
+Loader = Callable[..., ModelArtifact]
+ReleaseHook = Callable[[CacheKey, str], None]
+VERSION_PATH = "/api/v1/registered-models/{name}/versions/{version}"
+
+
+class ModelCache:
+    """Loaded models by cache key, least recently used first; callers hold the lock.
+
+    The cache keeps the only long-lived references to loaded artifacts, so an evicted or
+    unloaded model is freed as soon as in-flight predictions that still use it finish.
+    """
+
+    def __init__(self, max_models: int, on_release: ReleaseHook | None = None) -> None:
+        if max_models < 1:
+            raise ValueError("max_models must be at least 1")
+        self.max_models = max_models
+        self.evictions = 0
+        self._on_release = on_release
+        self._entries: OrderedDict[CacheKey, ModelArtifact] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def keys(self) -> list[CacheKey]:
+        """Return the cached keys from least to most recently used."""
+        return list(self._entries)
+
+    def get(self, key: CacheKey) -> ModelArtifact | None:
+        """Return the model for ``key`` and mark it most recently used, or None."""
+        model = self._entries.get(key)
+        if model is not None:
+            self._entries.move_to_end(key)
+        return model
+
+    def peek(self, key: CacheKey) -> ModelArtifact | None:
+        """Return the model for ``key`` without changing its recency, or None."""
+        return self._entries.get(key)
+
+    def put(self, key: CacheKey, model: ModelArtifact) -> None:
+        """Store ``model`` as most recently used, evicting the least recently used if full."""
+        if key in self._entries:
+            self._entries[key] = model
+            self._entries.move_to_end(key)
+            return
+        while len(self._entries) >= self.max_models:
+            evicted, _ = self._entries.popitem(last=False)
+            self.evictions += 1
+            self._released(evicted, "evicted")
+        self._entries[key] = model
+
+    def unload(self, key: CacheKey) -> bool:
+        """Drop ``key`` from the cache; return whether it was loaded."""
+        if self._entries.pop(key, None) is None:
+            return False
+        self._released(key, "unloaded")
+        return True
+
+    def _released(self, key: CacheKey, reason: str) -> None:
+        if self._on_release is not None:
+            self._on_release(key, reason)
+
+
+def cache_key(name: str, version: int) -> CacheKey:
+    """Return the cache key of one version of a model."""
+    return f"{name}/v{version}"
+
+
+@dataclass(eq=False)
+class Deployment:
+    """A model version chosen for serving, where its artifact lives, and its counters."""
+
+    name: str
+    version: int
+    artifact_uri: str
+    path: Path
+    sha256: str | None
+    input_schema: list[str]
+    task: str = ""
+    requests: int = 0
+    errors: int = 0
+
+    @property
+    def key(self) -> CacheKey:
+        """Return the cache key of this deployment's model."""
+        return cache_key(self.name, self.version)
+
+
+def artifact_path(uri: str, root: Path) -> Path:
+    """Map an artifact URI (file:// URI or path) to a file inside ``root``."""
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise UnsafeArtifactError(f"artifact host {parts.netloc!r} is not local")
+        raw = unquote(parts.path)
+    elif parts.scheme == "":
+        raw = uri
+    else:
+        raise ValidationError(f"unsupported artifact URI scheme {parts.scheme!r}")
+    if not raw:
+        raise ValidationError("artifact URI has no path")
+    return resolve_inside(raw, root)
+
+
+class ModelServer:
+    """Deploy, swap, unload and run models; every state change happens under one lock."""
+
+    def __init__(
+        self,
+        registry: Any,
+        *,
+        artifact_root: Path,
+        max_models: int,
+        loader: Loader = load_model,
+        lock: AbstractContextManager | None = None,
+        on_release: ReleaseHook | None = None,
+        max_batch_size: int = 1000,
+    ) -> None:
+        self.registry = registry
+        self.artifact_root = Path(artifact_root)
+        self.loads = 0
+        self.max_batch_size = max_batch_size
+        self._loader = loader
+        self._lock = lock if lock is not None else threading.Lock()
+        self._cache = ModelCache(max_models, on_release)
+        self._deployments: dict[str, Deployment] = {}
+
+    def deploy(self, name: str, version: int) -> Deployment:
+        """Load ``version`` of ``name`` from the registry and swap it in atomically."""
+        deployment = self._describe(name, version)
+        with self._lock:
+            current = self._deployments.get(name)
+            model = self._cache.get(deployment.key)
+        if current is not None and current.version == version:
+            deployment = current
+        if model is None:
+            model = self._load(deployment)
+        deployment.task = task_of(model)
+        self._install(deployment, model)
+        return deployment
+
+    def _install(self, deployment: Deployment, model: ModelArtifact) -> None:
+        with self._lock:
+            previous = self._deployments.get(deployment.name)
+            self._cache.put(deployment.key, model)
+            self._deployments[deployment.name] = deployment
+            if previous is not None and previous.key != deployment.key:
+                self._cache.unload(previous.key)
+
+    def undeploy(self, name: str) -> None:
+        """Stop serving ``name`` and release its model."""
+        with self._lock:
+            deployment = self._deployments.pop(name, None)
+            if deployment is None:
+                raise NotFoundError(f"model {name!r} is not deployed")
+            self._cache.unload(deployment.key)
+
+    def predict(self, name: str, instances: list[Any]) -> dict[str, Any]:
+        """Predict with the deployed version of ``name``; the swap lock is not held meanwhile."""
+        deployment, model = self._resolve(name)
+        try:
+            X = instances_to_matrix(instances, model.input_schema, self.max_batch_size)
+            predictions = format_predictions(model, X)
+        except Exception:
+            with self._lock:
+                deployment.errors += 1
+            raise
+        return {
+            "model": name,
+            "version": deployment.version,
+            "task": deployment.task,
+            "predictions": predictions,
+        }
+
+    def _resolve(self, name: str) -> tuple[Deployment, ModelArtifact]:
+        with self._lock:
+            deployment = self._deployments.get(name)
+            if deployment is None:
+                raise NotFoundError(f"model {name!r} is not deployed")
+            deployment.requests += 1
+            model = self._cache.get(deployment.key)
+            if model is None:
+                model = self._load(deployment)
+                self._cache.put(deployment.key, model)
+            return deployment, model
+
+    def loaded_model(self, name: str, version: int) -> ModelArtifact | None:
+        """Return the cached model of ``name`` at ``version`` without touching its recency."""
+        with self._lock:
+            return self._cache.peek(cache_key(name, version))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return every deployment with its counters, and the cache counters."""
+        with self._lock:
+            items = [self._out(d) for d in sorted(self._deployments.values(), key=_by_name)]
+            cache = {
+                "max_models": self._cache.max_models,
+                "loaded": len(self._cache),
+                "loads": self.loads,
+                "evictions": self._cache.evictions,
+            }
+        return {"items": items, "cache": cache}
+
+    def _out(self, deployment: Deployment) -> dict[str, Any]:
+        return {
+            "name": deployment.name,
+            "version": deployment.version,
+            "task": deployment.task,
+            "artifact_uri": deployment.artifact_uri,
+            "input_schema": deployment.input_schema,
+            "loaded": deployment.key in self._cache,
+            "requests": deployment.requests,
+            "errors": deployment.errors,
+        }
+
+    def _describe(self, name: str, version: int) -> Deployment:
+        record = self.registry.get_json(VERSION_PATH.format(name=name, version=version))
+        uri = record.get("artifact_uri")
+        if not isinstance(uri, str) or not uri:
+            raise ValidationError(f"version {version} of {name!r} has no artifact")
+        schema = (record.get("input_schema") or {}).get("features") or []
+        return Deployment(
+            name=name,
+            version=version,
+            artifact_uri=uri,
+            path=artifact_path(uri, self.artifact_root),
+            sha256=expected_sha256(record),
+            input_schema=list(schema),
+        )
+
+    def _load(self, deployment: Deployment) -> ModelArtifact:
+        self.loads += 1
+        artifact = self._loader(deployment.path, deployment.sha256, root=self.artifact_root)
+        if deployment.input_schema and artifact.input_schema != deployment.input_schema:
+            raise ValidationError(
+                "artifact input schema differs from the registered version",
+                details={"registered": deployment.input_schema, "artifact": artifact.input_schema},
+            )
+        deployment.input_schema = list(artifact.input_schema)
+        return artifact
+
+
+def expected_sha256(record: dict[str, Any]) -> str | None:
+    """Return the artifact checksum a registry version records, if any."""
+    params = record.get("params") if isinstance(record.get("params"), dict) else {}
+    digest = record.get("artifact_sha256") or params.get("artifact_sha256")
+    return digest if isinstance(digest, str) and digest else None
+
+
+def _by_name(deployment: Deployment) -> str:
+    return deployment.name
+
+
+class Readiness:
+    """Wait for the registry at startup with bounded, backed-off /health probes."""
+
+    def __init__(
+        self,
+        probe: Callable[[], bool],
+        *,
+        attempts: int,
+        backoff: float,
+        max_backoff: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.state = "starting"
+        self.probes = 0
+        self._probe = probe
+        self._attempts = attempts
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._sleep = sleep
+
+    @property
+    def ready(self) -> bool:
+        """Return whether the registry answered and the service may serve."""
+        return self.state == "ready"
+
+    def wait(self) -> bool:
+        """Probe until the registry is healthy or attempts run out; return readiness."""
+        for attempt in range(1, self._attempts + 1):
+            self.probes += 1
+            if self._probe():
+                self.state = "ready"
+                return True
+            if attempt < self._attempts:
+                self._sleep(min(self._backoff * 2 ** (attempt - 1), self._max_backoff))
+        self.state = "unavailable"
+        return False
+
+    def health(self) -> dict[str, Any]:
+        """Report the readiness state for /health (503 until ready)."""
+        if self.ready:
+            return {"registry": "ok"}
+        detail = "waiting for the registry"
+        if self.state == "unavailable":
+            detail = f"registry not ready after {self.probes} probes"
+        return {"healthy": False, "status": self.state, "detail": detail}
+
+    def require(self) -> None:
+        """Raise 503 unless the service is ready to serve."""
+        if not self.ready:
+            raise ServiceUnavailableError(f"inference is {self.state}: registry not ready")
+
+
+def registry_is_healthy(registry: Any) -> bool:
+    """Return whether the registry's /health answers 200."""
+    try:
+        return registry.get("/health").status_code == 200
+    except (httpx.HTTPError, SynapseError):
+        return False
+
+
+def build_registry_client(settings: Settings) -> ServiceClient:
+    """Create the HTTP client the service uses to reach the registry."""
+    return ServiceClient("registry", discovery=StaticDiscovery({"registry": settings.registry_url}))
+
+
+def get_server(request: Request) -> ModelServer:
+    """Return the app's model server once the service is ready."""
+    request.app.state.readiness.require()
+    return request.app.state.server
+
+
+ServerDep = Annotated[ModelServer, Depends(get_server)]
+router = APIRouter(prefix="/api/v1", tags=["inference"])
+
+
+@router.post("/deployments/{name}", response_model=DeploymentList)
+def deploy(name: str, body: DeployRequest, server: ServerDep) -> dict[str, Any]:
+    """Deploy a registry version of ``name`` and return every deployment."""
+    server.deploy(name, body.version)
+    return server.snapshot()
+
+
+@router.delete("/deployments/{name}", status_code=204, response_class=Response)
+def undeploy(name: str, server: ServerDep) -> Response:
+    """Stop serving ``name`` and unload its model."""
+    server.undeploy(name)
+    return Response(status_code=204)
+
+
+@router.get("/deployments", response_model=DeploymentList)
+def list_deployments(server: ServerDep) -> dict[str, Any]:
+    """List deployments with their request and error counters."""
+    return server.snapshot()
+
+
+@router.post(
+    "/models/{name}/predict", response_model=PredictResponse, response_model_exclude_none=True
+)
+def predict(name: str, body: PredictRequest, server: ServerDep) -> dict[str, Any]:
+    """Predict with the deployed version of ``name``."""
+    return server.predict(name, body.instances)
+
+
+def create_app(
+    settings: Settings | None = None,
+    registry_client: Any = None,
+    *,
+    loader: Loader | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    lock: AbstractContextManager | None = None,
+    on_release: ReleaseHook | None = None,
+) -> FastAPI:
+    """Build the inference app; its lifespan waits for the registry before serving."""
+    settings = settings or get_settings()
+    registry = registry_client if registry_client is not None else build_registry_client(settings)
+    server = ModelServer(
+        registry,
+        artifact_root=settings.artifact_root,
+        max_models=settings.cache_max_models,
+        loader=loader or load_model,
+        lock=lock,
+        on_release=on_release,
+        max_batch_size=settings.max_batch_size,
+    )
+    readiness = Readiness(
+        lambda: registry_is_healthy(registry),
+        attempts=settings.readiness_attempts,
+        backoff=settings.readiness_backoff,
+        max_backoff=settings.readiness_max_backoff,
+        sleep=sleep,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await anyio.to_thread.run_sync(readiness.wait)
+        yield
+
+    app = create_service_app("inference", health=readiness.health, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.server = server
+    app.state.readiness = readiness
+    app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Models service: CRUD for model metadata (name, task, owner, tags, input schema)."""

@@ -1,0 +1,153 @@
+"""Models service app: create, list, read, update and delete model metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.models.config import Settings, get_settings
+from services.models.schemas import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ModelCreate,
+    ModelFilters,
+    ModelOut,
+    ModelPage,
+    ModelTask,
+    ModelUpdate,
+)
+from services.models.store import ModelRepository
+from shared.db import make_engine, make_session_factory, session_scope
+from shared.utils.timeutils import to_utc, utcnow
+from shared.web import create_service_app
+
+Clock = Callable[[], datetime]
+MAX_OFFSET = 1_000_000
+
+
+class ModelCatalog:
+    """Use cases of the models service, each in its own transaction."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = utcnow) -> None:
+        self.session_factory = session_factory
+        self._clock = clock
+
+    def clock(self) -> datetime:
+        """Return the clock's current time converted to UTC."""
+        return to_utc(self._clock())
+
+    def create(self, data: ModelCreate) -> ModelOut:
+        """Register a new model."""
+        with session_scope(self.session_factory) as session:
+            return ModelRepository(session).add(data, self.clock())
+
+    def get(self, name: str) -> ModelOut:
+        """Return one model by name."""
+        with session_scope(self.session_factory) as session:
+            return ModelRepository(session).get(name)
+
+    def list(self, filters: ModelFilters, *, limit: int, offset: int) -> ModelPage:
+        """Return one page of models matching the filters."""
+        with session_scope(self.session_factory) as session:
+            items, total = ModelRepository(session).list(filters, limit=limit, offset=offset)
+        return ModelPage(items=items, total=total, limit=limit, offset=offset)
+
+    def update(self, name: str, data: ModelUpdate) -> ModelOut:
+        """Apply the fields the client set to one model."""
+        with session_scope(self.session_factory) as session:
+            return ModelRepository(session).update(name, data.changes(), self.clock())
+
+    def delete(self, name: str) -> None:
+        """Delete one model."""
+        with session_scope(self.session_factory) as session:
+            ModelRepository(session).delete(name)
+
+    def health(self) -> dict:
+        """Report whether the database answers."""
+        try:
+            with session_scope(self.session_factory) as session:
+                ModelRepository(session).ping()
+        except SQLAlchemyError:
+            return {"healthy": False, "database": "unavailable"}
+        return {"database": "ok"}
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    """Create the parent folder of a SQLite database file so local runs start cleanly."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def build_session_factory(settings: Settings) -> sessionmaker[Session]:
+    """Create the engine and session factory for the configured database."""
+    ensure_sqlite_directory(settings.database_url)
+    engine = make_engine(settings.database_url)
+    return make_session_factory(engine, create_schema=settings.create_schema)
+
+
+def get_catalog(request: Request) -> ModelCatalog:
+    """Return the catalog the app was built with."""
+    return request.app.state.catalog
+
+
+CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
+
+
+def create_app(
+    settings: Settings | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    *,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """Build the models service app; tests pass settings, a session factory and a clock."""
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = build_session_factory(settings)
+    catalog = ModelCatalog(session_factory, clock or utcnow)
+    app = create_service_app("models", health=catalog.health)
+    app.state.settings = settings
+    app.state.catalog = catalog
+    add_routes(app)
+    return app
+
+
+def add_routes(app: FastAPI) -> None:
+    """Attach the model metadata routes."""
+
+    @app.post("/api/v1/models", status_code=201, response_model=ModelOut, tags=["models"])
+    def create_model(body: ModelCreate, catalog: CatalogDep) -> ModelOut:
+        return catalog.create(body)
+
+    @app.get("/api/v1/models", response_model=ModelPage, tags=["models"])
+    def list_models(
+        catalog: CatalogDep,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        owner: Annotated[str | None, Query(max_length=64)] = None,
+        task: ModelTask | None = None,
+        tag: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> ModelPage:
+        tag = tag.strip().lower() if tag is not None else None
+        filters = ModelFilters(owner=owner, task=task, tag=tag)
+        return catalog.list(filters, limit=limit, offset=offset)
+
+    @app.get("/api/v1/models/{name}", response_model=ModelOut, tags=["models"])
+    def get_model(name: str, catalog: CatalogDep) -> ModelOut:
+        return catalog.get(name)
+
+    @app.patch("/api/v1/models/{name}", response_model=ModelOut, tags=["models"])
+    def update_model(name: str, body: ModelUpdate, catalog: CatalogDep) -> ModelOut:
+        return catalog.update(name, body)
+
+    @app.delete("/api/v1/models/{name}", status_code=204, tags=["models"])
+    def delete_model(name: str, catalog: CatalogDep) -> Response:
+        catalog.delete(name)
+        return Response(status_code=204)

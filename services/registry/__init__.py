@@ -1,0 +1,1 @@
+"""Model registry service: versions, stages and lineage of registered models (Django + DRF)."""

@@ -1,0 +1,12 @@
+"""Django app configuration of the registry service."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "services.registry"
+    label = "registry"
+    verbose_name = "Model registry"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Training service: queues jobs, trains models with Celery and registers versions."""

@@ -1,0 +1,42 @@
+"""Typed settings of the training service (environment prefix ``SYNAPSE_TRAINING_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every environment variable the training service reads, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNAPSE_TRAINING_", extra="ignore")
+
+    # SQLAlchemy URL of the jobs table (models_db in production).
+    database_url: str = "sqlite:///var/training.db"
+    # Celery broker; the scheme must be one Kombu has a transport for.
+    broker_url: str = "redis://localhost:6379/0"
+    # Celery result backend (task states); jobs themselves live in the database.
+    result_backend: str = "redis://localhost:6379/1"
+    # Run tasks inline in the calling process (tests and single-process demos).
+    task_always_eager: bool = False
+    # Root directory of checkpoints and final artifacts: <root>/<model>/<job>/.
+    artifact_root: Path = Path("var/artifacts")
+    # Base URL of the model registry service.
+    registry_url: str = "http://localhost:8003"
+    # Lock backend that serialises jobs of one model: "memory" or "redis".
+    lock_backend: Literal["memory", "redis"] = "memory"
+    # Redis URL of the lock backend when lock_backend is "redis".
+    lock_url: str = "redis://localhost:6379/2"
+    # Seconds a model lock lives before it expires if its holder dies.
+    lock_ttl: float = 900.0
+    # Seconds a job waits for the model lock before it fails.
+    lock_timeout: float = 60.0
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings read from the environment."""
+    return Settings()

@@ -1,0 +1,328 @@
+"""Training service: the jobs API and the job run (lock, train, save, register, record)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from fastapi import FastAPI, Query, Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.training import store
+from services.training.celery_app import make_celery_app
+from services.training.config import Settings, get_settings
+from services.training.registry_client import HttpModelRegistry, ModelRegistry
+from services.training.schemas import (
+    DatasetSpec,
+    Hyperparams,
+    JobAccepted,
+    JobCreate,
+    JobList,
+    JobOut,
+)
+from services.training.tasks import dispatch_run_job
+from shared.clients.base import ServiceClient, StaticDiscovery
+from shared.db import make_engine, make_session_factory, session_scope
+from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
+from shared.ml.data import make_dataset
+from shared.ml.model_loader import resolve_inside, save_model
+from shared.ml.trainer import TrainConfig, TrainResult, train
+from shared.utils.distributed import DistributedLock, LockFactory, make_lock_factory
+from shared.web import create_service_app
+
+Clock = Callable[[], datetime]
+Trainer = Callable[..., TrainResult]
+Dispatch = Callable[[str], None]
+
+JOBS_PATH = "/api/v1/jobs"
+ARTIFACT_NAME = "model.npz"
+# One path segment: no separators, no leading dot, so "..", "a/b" and "/etc" are refused.
+SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+DEFAULT_ARCHITECTURE = {"classification": "logistic", "regression": "linear"}
+ARCHITECTURE_TASKS = {"logistic": "classification", "linear": "regression"}
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class LockLostError(ConflictError):
+    """Raised when a job no longer holds its model lock (its lease ran out)."""
+
+    code = "lock_lost"
+
+
+@dataclass
+class TrainingDeps:
+    """Everything a job run needs; tests build it with doubles."""
+
+    session_factory: sessionmaker[Session]
+    registry: ModelRegistry
+    lock_factory: LockFactory
+    artifact_root: Path
+    lock_ttl: float = 900.0
+    lock_timeout: float | None = 60.0
+    clock: Clock = utcnow
+    trainer: Trainer = train
+
+    def now(self) -> datetime:
+        """Return the clock's time in UTC."""
+        return self.clock().astimezone(UTC)
+
+
+def lock_name(model_name: str) -> str:
+    """Return the name of the lock that serialises the jobs of one model."""
+    return f"training:model:{model_name}"
+
+
+def check_segment(label: str, value: str) -> str:
+    """Return ``value`` when it is one safe path segment, else raise ValidationError."""
+    if not SAFE_SEGMENT.fullmatch(value):
+        raise ValidationError(f"{label} {value!r} is not a safe path segment")
+    return value
+
+
+def job_directory(root: Path, model_name: str, job_id: str) -> Path:
+    """Return ``<root>/<model>/<job>``, refusing names that would leave the root."""
+    check_segment("model_name", model_name)
+    check_segment("job id", job_id)
+    return resolve_inside(Path(model_name) / job_id, root)
+
+
+def architecture_of(hyperparams: Hyperparams, dataset: DatasetSpec) -> str:
+    """Return the model architecture, defaulting by the dataset's task."""
+    task = "regression" if "regression" in dataset.kind else "classification"
+    arch = hyperparams.architecture or DEFAULT_ARCHITECTURE[task]
+    if ARCHITECTURE_TASKS.get(arch, task) != task:
+        raise ValidationError(f"architecture {arch!r} cannot learn a {task} dataset")
+    return arch
+
+
+def build_train_config(hyperparams: Hyperparams, dataset: DatasetSpec) -> TrainConfig:
+    """Translate the API hyperparameters into the trainer's configuration."""
+    return TrainConfig(
+        model=architecture_of(hyperparams, dataset),
+        hidden=(hyperparams.hidden_units,),
+        epochs=hyperparams.epochs,
+        batch_size=hyperparams.batch_size,
+        lr=hyperparams.lr,
+        momentum=hyperparams.momentum,
+        schedule=hyperparams.schedule,
+        warmup_steps=hyperparams.warmup_steps,
+        accumulation_steps=hyperparams.grad_accum_steps,
+        mixed_precision=hyperparams.mixed_precision,
+    )
+
+
+def submit_job(request: JobCreate, deps: TrainingDeps, dispatch: Dispatch) -> store.JobRecord:
+    """Store a queued job, then hand its id to the task queue once the row is committed."""
+    build_train_config(request.hyperparams, request.dataset)
+    check_segment("model_name", request.model_name)
+    with session_scope(deps.session_factory) as session:
+        record = store.create_job(
+            session,
+            model_name=request.model_name,
+            hyperparams=request.hyperparams.model_dump(),
+            dataset=request.dataset.model_dump(),
+            now=deps.now(),
+        ).to_entity()
+    try:
+        dispatch(record.id)
+    except Exception as exc:
+        _finish(record.id, deps, status=store.FAILED, error=f"could not queue the job: {exc}")
+        raise ServiceUnavailableError("the training queue is unavailable") from exc
+    return record
+
+
+def get_job(job_id: str, deps: TrainingDeps) -> store.JobRecord:
+    """Return one job."""
+    with session_scope(deps.session_factory) as session:
+        return store.get_job(session, job_id).to_entity()
+
+
+def run_job(job_id: str, deps: TrainingDeps) -> str:
+    """Run one job to a final status; a job that already succeeded is left untouched."""
+    job = _start_attempt(job_id, deps)
+    if job is None:
+        return store.SUCCEEDED
+    try:
+        outcome = _run_exclusive(job, deps)
+    except Exception as exc:
+        _finish(job_id, deps, status=store.FAILED, error=describe_error(exc))
+        return store.FAILED
+    _finish(job_id, deps, status=store.SUCCEEDED, **outcome)
+    return store.SUCCEEDED
+
+
+def describe_error(exc: BaseException) -> str:
+    """Return the message stored on a failed job."""
+    if isinstance(exc, SynapseError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _start_attempt(job_id: str, deps: TrainingDeps) -> store.JobRecord | None:
+    with session_scope(deps.session_factory) as session:
+        row = store.get_job(session, job_id)
+        if row.status == store.SUCCEEDED:
+            return None
+        row.status = store.RUNNING
+        row.attempts += 1
+        row.started_at = deps.now()
+        row.finished_at = None
+        row.error = None
+        return row.to_entity()
+
+
+def _finish(job_id: str, deps: TrainingDeps, *, status: str, **fields: Any) -> None:
+    with session_scope(deps.session_factory) as session:
+        row = store.get_job(session, job_id)
+        row.status = status
+        row.finished_at = deps.now()
+        for name, value in fields.items():
+            setattr(row, name, value)
+
+
+def _run_exclusive(job: store.JobRecord, deps: TrainingDeps) -> dict[str, Any]:
+    lock = deps.lock_factory(lock_name(job.model_name), deps.lock_ttl)
+    if not lock.acquire(timeout=deps.lock_timeout):
+        raise ConflictError(f"model {job.model_name!r} is being trained by another job")
+    try:
+        return _train_and_register(job, deps, lock)
+    finally:
+        if lock.held():
+            lock.release()
+
+
+def _train_and_register(
+    job: store.JobRecord, deps: TrainingDeps, lock: DistributedLock
+) -> dict[str, Any]:
+    hyperparams = Hyperparams(**job.hyperparams)
+    spec = DatasetSpec(**job.dataset)
+    dataset = make_dataset(
+        spec.kind,
+        spec.n_samples,
+        spec.n_features,
+        seed=spec.seed,
+        val_fraction=hyperparams.validation_fraction,
+    )
+    directory = job_directory(deps.artifact_root, job.model_name, job.id)
+    history: list[dict[str, Any]] = []
+
+    def on_epoch(record: dict[str, Any]) -> None:
+        history.append(record)
+        _keep_lock(lock)
+
+    result = deps.trainer(
+        build_train_config(hyperparams, spec), dataset, seed=hyperparams.seed, on_epoch=on_epoch
+    )
+    artifact_path = directory / ARTIFACT_NAME
+    sha256 = save_model(result.artifact, artifact_path, root=deps.artifact_root)
+    metrics = {k: float(v) for k, v in result.metrics.items()}
+    _keep_lock(lock)
+    version = _register(job, deps, artifact_path, sha256, metrics, result.artifact.input_schema)
+    return {
+        "metrics": metrics,
+        "history": history,
+        "model_version": version,
+        "artifact_uri": artifact_path.as_uri(),
+        "artifact_sha256": sha256,
+    }
+
+
+def _keep_lock(lock: DistributedLock) -> None:
+    """Renew the model lock's lease; stop the job if another holder may have taken over."""
+    if not lock.extend():
+        raise LockLostError(f"lost the lock {lock.name!r} before the job finished")
+
+
+def _register(
+    job: store.JobRecord,
+    deps: TrainingDeps,
+    artifact_path: Path,
+    sha256: str,
+    metrics: dict[str, float],
+    input_schema: list[str],
+) -> int:
+    parent = deps.registry.production_version(job.model_name)
+    payload: dict[str, Any] = {
+        "artifact_uri": artifact_path.as_uri(),
+        "run_id": job.id,
+        "metrics": metrics,
+        "params": {**job.hyperparams, "dataset": job.dataset, "artifact_sha256": sha256},
+        "input_schema": {"features": list(input_schema)},
+    }
+    if parent is not None:
+        payload["parent_version"] = parent
+    body = deps.registry.register_version(job.model_name, payload)
+    return int(body["version"])
+
+
+def to_out(record: store.JobRecord) -> JobOut:
+    """Return the API view of a job."""
+    return JobOut.model_validate(record, from_attributes=True)
+
+
+def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
+    """Build production dependencies from settings; keyword arguments replace any of them."""
+    if "session_factory" not in overrides:
+        overrides["session_factory"] = make_session_factory(make_engine(settings.database_url))
+    if "registry" not in overrides:
+        discovery = StaticDiscovery({"registry": settings.registry_url})
+        overrides["registry"] = HttpModelRegistry(ServiceClient("registry", discovery=discovery))
+    if "lock_factory" not in overrides:
+        options = {"url": settings.lock_url} if settings.lock_backend == "redis" else {}
+        overrides["lock_factory"] = make_lock_factory(settings.lock_backend, **options)
+    overrides.setdefault("artifact_root", settings.artifact_root)
+    overrides.setdefault("lock_ttl", settings.lock_ttl)
+    overrides.setdefault("lock_timeout", settings.lock_timeout)
+    return TrainingDeps(**overrides)
+
+
+def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Celery:
+    """Return the Celery app a worker runs, building its dependencies on the first task."""
+    settings = settings or get_settings()
+    holder: list[TrainingDeps] = []
+
+    def runner(job_id: str) -> str:
+        if not holder:
+            holder.append(build_deps(settings, **overrides))
+        return run_job(job_id, holder[0])
+
+    return make_celery_app(settings, runner=runner)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """Build the training API; ``overrides`` replace TrainingDeps fields (tests, demos)."""
+    settings = settings or get_settings()
+    deps = build_deps(settings, **overrides)
+    celery = make_celery_app(settings, runner=lambda job_id: run_job(job_id, deps))
+    app = create_service_app("training")
+    app.state.deps = deps
+    app.state.celery = celery
+
+    @app.post(JOBS_PATH, status_code=202, response_model=JobAccepted, tags=["jobs"])
+    def create_job(body: JobCreate, response: Response) -> JobAccepted:
+        record = submit_job(body, deps, lambda job_id: dispatch_run_job(celery, job_id))
+        response.headers["Location"] = f"{JOBS_PATH}/{record.id}"
+        return JobAccepted(id=record.id, status=record.status)
+
+    @app.get(f"{JOBS_PATH}/{{job_id}}", response_model=JobOut, tags=["jobs"])
+    def read_job(job_id: str) -> JobOut:
+        return to_out(get_job(job_id, deps))
+
+    @app.get(JOBS_PATH, response_model=JobList, tags=["jobs"])
+    def list_jobs(model_name: str | None = Query(default=None, max_length=128)) -> JobList:
+        with session_scope(deps.session_factory) as session:
+            items = [
+                to_out(row.to_entity()) for row in store.list_jobs(session, model_name=model_name)
+            ]
+        return JobList(items=items, total=len(items))
+
+    return app

@@ -1,0 +1,90 @@
+"""Request and response bodies of the training API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_EPOCHS = 100
+MAX_SAMPLES = 100_000
+MAX_FEATURES = 64
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+
+class DatasetSpec(BaseModel):
+    """A synthetic dataset, fully determined by its fields (same spec, same rows)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[
+        "classification", "blobs", "linear_separable", "regression", "linear_regression"
+    ] = "classification"
+    n_samples: int = Field(ge=8, le=MAX_SAMPLES)
+    n_features: int = Field(ge=1, le=MAX_FEATURES)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+
+class Hyperparams(BaseModel):
+    """Optimisation settings of one job; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    architecture: Literal["linear", "logistic", "mlp"] | None = None
+    lr: float = Field(default=0.1, gt=0, le=10)
+    epochs: int = Field(default=3, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    grad_accum_steps: int = Field(default=1, ge=1, le=64)
+    momentum: float = Field(default=0.9, ge=0.0, lt=1.0)
+    schedule: Literal["constant", "step", "warmup_cosine"] = "constant"
+    warmup_steps: int = Field(default=0, ge=0, le=10_000)
+    mixed_precision: bool = False
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    hidden_units: int = Field(default=16, ge=1, le=1024)
+    validation_fraction: float = Field(default=0.25, gt=0.0, le=0.5)
+
+
+class JobCreate(BaseModel):
+    """Body of ``POST /api/v1/jobs``."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_name: str = Field(pattern=MODEL_NAME_PATTERN)
+    dataset: DatasetSpec
+    hyperparams: Hyperparams = Field(default_factory=Hyperparams)
+
+
+class JobAccepted(BaseModel):
+    """Answer to a job submission: the job id and its status when it was queued."""
+
+    id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+
+
+class JobOut(BaseModel):
+    """A training job as the API shows it."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    id: str
+    model_name: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    metrics: dict[str, float] | None
+    model_version: int | None
+    error: str | None
+    history: list[dict] | None
+    hyperparams: dict
+    dataset: dict
+    artifact_uri: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobList(BaseModel):
+    """A page of jobs."""
+
+    items: list[JobOut]
+    total: int

@@ -1,0 +1,1 @@
+"""HTTP clients between services: discovery, retries, circuit breaking, in-process transports."""

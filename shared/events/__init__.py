@@ -1,0 +1,1 @@
+"""Event bus: the port (base), its adapters (memory, kafka) and the platform's event schema."""

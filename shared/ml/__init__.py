@@ -1,0 +1,1 @@
+"""ML primitives: safe model artifacts and numpy training building blocks (import submodules)."""

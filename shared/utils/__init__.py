@@ -1,0 +1,1 @@
+"""Shared utilities: time helpers and distributed locks."""

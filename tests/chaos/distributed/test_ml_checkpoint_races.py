@@ -1,0 +1,121 @@
+"""Concurrent checkpoint saves: the file on disk is always one complete checkpoint."""
+
+import hashlib
+import threading
+
+import numpy as np
+import pytest
+
+from shared.ml.checkpoint import CheckpointManager, TrainingState, load_checkpoint, save_checkpoint
+from tests.utils.ml import fake_fsync  # noqa: F401
+
+pytestmark = [pytest.mark.training, pytest.mark.usefixtures("fake_fsync")]
+
+
+def state_for(step: int) -> TrainingState:
+    """A state whose every array encodes its step, so a mixed file is detectable."""
+    return TrainingState(
+        weights={
+            "W": np.full((64, 64), step, dtype=np.float32),
+            "b": np.full(64, step, np.float32),
+        },
+        step=step,
+        optimizer={"velocity": {"W": np.full((64, 64), -step, np.float32)}, "steps": step},
+    )
+
+
+def assert_consistent(state: TrainingState) -> None:
+    step = state.step
+    assert np.all(state.weights["W"] == step) and np.all(state.weights["b"] == step)
+    assert np.all(state.optimizer["velocity"]["W"] == -step)
+    assert state.optimizer["steps"] == step
+
+
+def run_writers(target, steps, on_written, **kwargs):
+    digests, errors = {}, []
+
+    def writer(step):
+        try:
+            digests[step] = save_checkpoint(
+                state_for(step), target, on_written=on_written, **kwargs
+            )
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(s,)) for s in steps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=5)
+    assert not errors and not any(t.is_alive() for t in threads)
+    return digests
+
+
+def test_concurrent_saves_leave_one_complete_checkpoint(tmp_path):
+    target = tmp_path / "latest.npz"
+    barrier = threading.Barrier(2, timeout=5)
+    digests = run_writers(target, (1, 2), lambda tmp: barrier.wait())
+    on_disk = hashlib.sha256(target.read_bytes()).hexdigest()
+    assert on_disk in digests.values()
+    assert_consistent(load_checkpoint(target))
+
+
+def test_nothing_is_published_until_a_writer_has_finished(tmp_path):
+    target = tmp_path / "latest.npz"
+    barrier = threading.Barrier(2, timeout=5)
+    seen = []
+
+    def hook(tmp):
+        barrier.wait()  # both writers have written all their bytes
+        seen.append(target.exists())
+        barrier.wait()  # neither publishes before both have looked
+
+    run_writers(target, (1, 2), hook)
+    assert seen == [False, False]
+    assert_consistent(load_checkpoint(target))
+
+
+def test_previous_checkpoint_stays_readable_while_writers_race(tmp_path):
+    target = tmp_path / "latest.npz"
+    save_checkpoint(state_for(7), target)
+    barrier = threading.Barrier(2, timeout=5)
+    during = []
+
+    def hook(tmp):
+        barrier.wait()
+        during.append(load_checkpoint(target).step)
+        barrier.wait()
+
+    run_writers(target, (8, 9), hook)
+    assert during == [7, 7]
+    assert load_checkpoint(target).step in (8, 9)
+
+
+def test_temporary_files_are_cleaned_up_after_racing_saves(tmp_path):
+    target = tmp_path / "latest.npz"
+    barrier = threading.Barrier(2, timeout=5)
+    run_writers(target, (3, 4), lambda tmp: barrier.wait())
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.npz"]
+
+
+def test_manager_rotation_under_concurrent_saves_keeps_the_newest(tmp_path):
+    manager = CheckpointManager(tmp_path, keep_last=2)
+    manager.save(state_for(1))
+    barrier = threading.Barrier(2, timeout=5)
+    errors = []
+
+    def writer(step):
+        try:
+            manager.save(state_for(step), on_written=lambda tmp: barrier.wait())
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(s,)) for s in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=5)
+    assert not errors
+    assert [p.name for p in manager.list()] == ["ckpt-00000002.npz", "ckpt-00000003.npz"]
+    for path in manager.list():
+        assert_consistent(load_checkpoint(path))

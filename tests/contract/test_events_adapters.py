@@ -1,0 +1,175 @@
+"""Event-bus adapters: the Kafka client settings and wire format, and the backend factory."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.partitioner.default import DefaultPartitioner
+from kafka.structs import OffsetAndMetadata
+from kafka.structs import TopicPartition as KafkaTopicPartition
+
+from shared.errors import ValidationError
+from shared.events import config, kafka
+from shared.events.base import Event
+from shared.events.memory import InMemoryEventBus
+
+pytestmark = pytest.mark.pipeline
+
+
+class RecordingFactory:
+    """Client factory that records the settings it was called with instead of connecting."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        raise AssertionError("no client may be created here")
+
+
+def record(offset, key=b"iris", value=b'{"n":1}', headers=(("trace", b"t-1"),)):
+    return ConsumerRecord(
+        topic="models.versions",
+        partition=2,
+        leader_epoch=0,
+        offset=offset,
+        timestamp=1_710_054_000_250,
+        timestamp_type=0,
+        key=kafka.deserialize_key(key),
+        value=kafka.decode_value(value),
+        headers=list(headers),
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        serialized_header_size=-1,
+    )
+
+
+@pytest.fixture
+def factories():
+    return RecordingFactory(), RecordingFactory(), RecordingFactory()
+
+
+@pytest.fixture
+def kafka_bus(factories, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the Kafka adapter opened a socket")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    admin, producer, consumer = factories
+    return kafka.KafkaEventBus(
+        "broker-1:9092",
+        admin_factory=admin,
+        producer_factory=producer,
+        consumer_factory=consumer,
+    )
+
+
+def test_constructing_a_kafka_bus_creates_no_client(kafka_bus, factories):
+    assert kafka_bus.bootstrap_servers == ["broker-1:9092"]
+    assert [f.calls for f in factories] == [[], [], []]
+
+
+def test_invalid_publish_is_rejected_before_any_client_is_created(kafka_bus, factories):
+    with pytest.raises(ValidationError):
+        kafka_bus.publish("jobs", {"at": datetime.now(UTC)})
+    with pytest.raises(ValidationError):
+        kafka_bus.create_topic("jobs", partitions=0)
+    assert [f.calls for f in factories] == [[], [], []]
+
+
+def test_producer_settings_are_real_kafka_settings_and_wait_for_all_replicas(kafka_bus):
+    settings = kafka_bus.producer_config()
+    assert set(settings) <= set(KafkaProducer.DEFAULT_CONFIG)
+    assert settings["acks"] == "all"
+    assert settings["key_serializer"]("iris") == b"iris"
+    assert settings["value_serializer"]({"b": 1, "a": [True, None]}) == b'{"a":[true,null],"b":1}'
+
+
+def test_consumer_settings_commit_manually_with_short_sessions(kafka_bus):
+    settings = kafka_bus.consumer_config("etl", "latest")
+    assert set(settings) <= set(KafkaConsumer.DEFAULT_CONFIG)
+    assert settings["group_id"] == "etl"
+    assert settings["auto_offset_reset"] == "latest"
+    assert settings["enable_auto_commit"] is False
+    assert settings["session_timeout_ms"] <= 10_000
+    assert settings["heartbeat_interval_ms"] * 3 <= settings["session_timeout_ms"]
+    assert settings["request_timeout_ms"] > settings["session_timeout_ms"]
+    with pytest.raises(ValidationError):
+        kafka_bus.consumer_config("etl", "none")
+
+
+def test_kafka_records_convert_to_port_events():
+    event = kafka.to_event(record(41))
+    assert event == Event(
+        topic="models.versions",
+        partition=2,
+        offset=41,
+        key="iris",
+        value={"n": 1},
+        headers={"trace": "t-1"},
+        timestamp=datetime(2024, 3, 10, 7, 0, 0, 250_000, tzinfo=UTC),
+    )
+
+
+def test_headers_and_keyless_records_survive_the_wire_format():
+    assert kafka.encode_headers({"trace": "t-1", "ü": "é"}) == [
+        ("trace", b"t-1"),
+        ("ü", "é".encode()),
+    ]
+    assert kafka.decode_headers([("trace", b"t-1"), ("empty", None)]) == {
+        "trace": "t-1",
+        "empty": "",
+    }
+    assert kafka.serialize_key(None) is None
+    assert kafka.deserialize_key(None) is None
+
+
+def test_kafka_commit_offsets_point_past_the_processed_events():
+    events = [kafka.to_event(record(offset)) for offset in (7, 8, 9)]
+    assert kafka.commit_offsets(events) == {
+        KafkaTopicPartition("models.versions", 2): OffsetAndMetadata(10, "", -1)
+    }
+
+
+def test_create_bus_builds_the_configured_backend():
+    memory = config.create_bus({"backend": "memory", "session_timeout_ms": 3_000})
+    assert isinstance(memory, InMemoryEventBus)
+    remote = config.create_bus(
+        {"backend": "kafka", "bootstrap_servers": "kafka-a:9092, kafka-b:9092"}
+    )
+    assert isinstance(remote, kafka.KafkaEventBus)
+    assert remote.bootstrap_servers == ["kafka-a:9092", "kafka-b:9092"]
+    assert sorted(config.BACKENDS) == ["kafka", "memory"]
+
+
+@pytest.mark.parametrize("settings", [{"backend": "rabbitmq"}, {"backend": "memory", "x": 1}])
+def test_create_bus_rejects_unknown_backends_and_settings(settings):
+    with pytest.raises(ValidationError):
+        config.create_bus(settings)
+
+
+def test_get_bus_reads_the_environment_once_until_reset(monkeypatch):
+    monkeypatch.setenv("SYNAPSE_EVENTS_BACKEND", "memory")
+    config.reset_bus()
+    try:
+        bus = config.get_bus()
+        assert isinstance(bus, InMemoryEventBus)
+        assert config.get_bus() is bus
+        config.reset_bus()
+        assert config.get_bus() is not bus
+    finally:
+        config.reset_bus()
+
+
+def test_in_memory_partitions_agree_with_the_kafka_producers_partitioner():
+    bus = InMemoryEventBus()
+    bus.create_topic("features.updates", partitions=5)
+    reference = DefaultPartitioner()
+    for key in ("user_stats", "item_embeddings", "sessions-7d", "ctr", "z"):
+        expected = reference(key.encode("utf-8"), [0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
+        assert bus.publish("features.updates", {"view": key}, key=key).partition == expected

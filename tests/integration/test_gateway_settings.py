@@ -1,0 +1,39 @@
+"""Gateway settings: environment variables, the discovery map and what may be routed."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.gateway.config import Settings
+from services.gateway.main import routable_services
+from shared.services import SERVICES
+
+pytestmark = pytest.mark.gateway
+
+
+def test_upstreams_and_keys_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SYNAPSE_GATEWAY_UPSTREAMS", '{"models": "http://models.internal:8002"}')
+    monkeypatch.setenv("SYNAPSE_GATEWAY_REQUIRE_AUTH", "true")
+    monkeypatch.setenv("SYNAPSE_GATEWAY_API_KEYS", '["alpha", "beta"]')
+    settings = Settings()
+    assert settings.upstreams == {"models": "http://models.internal:8002"}
+    assert settings.require_auth is True
+    assert settings.api_keys == {"alpha", "beta"}
+
+
+def test_default_upstreams_cover_every_service_but_the_gateway(monkeypatch):
+    monkeypatch.delenv("SYNAPSE_GATEWAY_UPSTREAMS", raising=False)
+    upstreams = Settings().upstreams
+    assert set(upstreams) == set(SERVICES) - {"gateway"}
+    assert upstreams["models"] == "http://localhost:8002"
+
+
+def test_routable_services_follow_the_service_table_order():
+    settings = Settings(upstreams={"search": "http://s", "models": "http://m", "auth": "http://a"})
+    assert list(routable_services(settings)) == ["auth", "models", "search"]
+
+
+@pytest.mark.parametrize("name", ["gateway", "billing"])
+def test_unknown_or_self_upstreams_are_refused(name):
+    with pytest.raises(ValueError, match=name):
+        Settings(upstreams={name: "http://somewhere"})

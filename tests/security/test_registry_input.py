@@ -1,0 +1,147 @@
+"""Hostile or malformed registry input is a 4xx problem response and changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from services.registry.models import ModelVersion, RegisteredModel, StageTransition
+from tests.utils.registry import (
+    REGISTRY_DB,
+    create_version,
+    registry_http_client,
+    version_payload,
+    versions_url,
+)
+
+pytestmark = [pytest.mark.registry, REGISTRY_DB]
+
+
+@pytest.fixture
+def registry_client() -> Iterator[httpx.Client]:
+    with registry_http_client() as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "churn'; DROP TABLE registry_modelversion;--",
+        "<img src=x onerror=alert(1)>",
+        "...",
+        "-leading-dash",
+        "x" * 129,
+        "caf\u00e9",
+    ],
+    ids=["sql", "html", "dots", "leading-dash", "too-long", "non-ascii"],
+)
+def test_unsafe_model_names_are_rejected_and_create_nothing(registry_client, name):
+    response = registry_client.post(versions_url(name), json=version_payload())
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+    assert RegisteredModel.objects.count() == 0
+
+
+def test_path_traversal_in_the_name_reaches_no_handler(registry_client):
+    response = registry_client.post(versions_url("..%2F..%2Fetc%2Fpasswd"), json=version_payload())
+    assert response.status_code == 404
+    assert RegisteredModel.objects.count() == 0
+
+
+def test_longest_allowed_name_is_accepted(registry_client):
+    response = registry_client.post(versions_url("m" * 128), json=version_payload())
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"artifact_uri": "s3://bucket/" + "a" * 1024},
+        {"artifact_uri": "file:///tmp/a.npz\n/etc/passwd"},
+        {"artifact_uri": ""},
+        {"run_id": "r" * 129},
+        {"metrics": {"accuracy": "NaN"}},
+        {"metrics": {"accuracy": "Infinity"}},
+        {"metrics": {"k" * 129: 0.5}},
+        {"params": {"blob": "x" * (64 * 1024)}},
+        {"input_schema": {"features": ["a", "a"]}},
+        {"input_schema": {"features": []}},
+        {"parent_version": 0},
+        {"parent_version": 7},
+    ],
+    ids=[
+        "long-uri",
+        "newline-in-uri",
+        "empty-uri",
+        "long-run-id",
+        "nan-metric",
+        "infinite-metric",
+        "long-metric-name",
+        "huge-params",
+        "duplicate-features",
+        "no-features",
+        "parent-zero",
+        "unknown-parent",
+    ],
+)
+def test_invalid_version_fields_are_422_and_register_nothing(registry_client, overrides):
+    response = registry_client.post(versions_url("churn"), json=version_payload(**overrides))
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+    assert ModelVersion.objects.count() == 0
+
+
+def test_malformed_json_body_is_a_400_problem(registry_client):
+    response = registry_client.post(
+        versions_url("churn"),
+        content=b"{artifact_uri:",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "parse_error"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"stage": "Deleted"},
+        {"stage": "production"},
+        {},
+        {"stage": "Production", "archive_existing": "maybe"},
+    ],
+    ids=["unknown-stage", "lowercase-stage", "no-stage", "non-boolean-archive"],
+)
+def test_invalid_transition_requests_are_422_and_change_nothing(registry_client, body):
+    create_version("churn", stage="Staging")
+    response = registry_client.post(versions_url("churn", 1, "transition"), json=body)
+    assert response.status_code == 422
+    assert ModelVersion.objects.get().stage == "Staging"
+
+
+def test_disallowed_transition_is_a_409_and_changes_nothing(registry_client):
+    create_version("churn")
+    response = registry_client.post(
+        versions_url("churn", 1, "transition"), json={"stage": "Production"}
+    )
+    assert response.status_code == 409
+    assert ModelVersion.objects.get().stage == "None"
+
+
+def test_over_long_actor_header_is_rejected_without_a_transition(registry_client):
+    create_version("churn")
+    response = registry_client.post(
+        versions_url("churn", 1, "transition"),
+        json={"stage": "Staging"},
+        headers={"X-Actor": "a" * 129},
+    )
+    assert response.status_code == 422
+    assert StageTransition.objects.count() == 0
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=5000", "offset=-1", "limit=ten", "stage=Gone"])
+def test_invalid_list_parameters_are_422(registry_client, query):
+    create_version("churn")
+    response = registry_client.get(versions_url("churn") + "?" + query)
+    assert response.status_code == 422

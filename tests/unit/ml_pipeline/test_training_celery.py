@@ -1,0 +1,48 @@
+"""The training Celery app: broker URL checks, explicit task names, no connection at build."""
+
+import pytest
+
+from services.training.celery_app import BrokerConfigError, make_celery_app, validate_broker_url
+from services.training.config import Settings
+from services.training.tasks import RUN_JOB
+
+pytestmark = pytest.mark.training
+
+
+@pytest.mark.parametrize("url", ["reddis://localhost:6379/0", "http://localhost:6379/0", ""])
+def test_broker_url_with_unknown_scheme_is_refused(url):
+    with pytest.raises(BrokerConfigError, match="scheme"):
+        validate_broker_url(url)
+
+
+def test_broker_url_missing_a_slash_is_refused():
+    with pytest.raises(BrokerConfigError):
+        validate_broker_url("redis:/localhost:6379/0")
+
+
+def test_default_settings_give_a_redis_broker_on_localhost():
+    app = make_celery_app(Settings(_env_file=None))
+    assert app.conf.broker_url == "redis://localhost:6379/0"
+    assert validate_broker_url(app.conf.broker_url) == "redis://localhost:6379/0"
+
+
+def test_broker_and_result_backend_are_not_confused():
+    settings = Settings(broker_url="amqp://mq:5672//", result_backend="redis://cache:6379/1")
+    app = make_celery_app(settings)
+    assert app.conf.broker_url == "amqp://mq:5672//"
+    assert app.conf.result_backend == "redis://cache:6379/1"
+
+
+def test_run_job_task_is_registered_under_its_explicit_name():
+    app = make_celery_app(Settings(broker_url="memory://"))
+    assert RUN_JOB == "training.run_job"
+    assert app.tasks[RUN_JOB].name == "training.run_job"
+
+
+def test_task_runs_the_configured_runner_with_the_job_id():
+    seen = []
+    settings = Settings(broker_url="memory://", task_always_eager=True)
+    app = make_celery_app(settings, runner=lambda job_id: seen.append(job_id) or "succeeded")
+    result = app.tasks[RUN_JOB].delay("job-1")
+    assert result.get() == "succeeded"
+    assert seen == ["job-1"]

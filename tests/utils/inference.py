@@ -1,0 +1,191 @@
+"""Inference test helpers: artifacts, a scripted registry, hostile files and a wired app."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from services.inference.config import Settings
+from services.inference.main import ModelServer, create_app
+from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
+from shared.ml.model_loader import ModelArtifact, load_model, save_model
+
+FEATURES = ["tenure", "spend", "calls"]
+ROWS = [
+    {"tenure": 1.0, "spend": 20.0, "calls": 0.0},
+    {"tenure": 24.0, "spend": 80.5, "calls": 3.0},
+    {"tenure": 7.0, "spend": 5.0, "calls": 9.0},
+]
+
+
+def make_artifact(kind: str = "logistic", *, seed: int = 0) -> ModelArtifact:
+    """Return a small seeded model over FEATURES: "logistic", "linear" or "mlp"."""
+    rng = np.random.default_rng(seed)
+    norm = {"mean": [10.0, 40.0, 2.0], "std": [8.0, 30.0, 3.0]}
+    if kind in ("logistic", "linear"):
+        weights = {"W": rng.normal(size=3).astype(np.float32), "b": np.float32(rng.normal())}
+        return ModelArtifact(kind, weights, list(FEATURES), {"normalization": norm})
+    weights = {
+        "dense0.W": rng.normal(size=(3, 4)).astype(np.float32),
+        "dense0.b": rng.normal(size=4).astype(np.float32),
+        "dense1.W": rng.normal(size=(4, 3)).astype(np.float32),
+        "dense1.b": rng.normal(size=3).astype(np.float32),
+    }
+    arch = {"hidden": [4], "n_outputs": 3, "output": "softmax"}
+    return ModelArtifact("mlp", weights, list(FEATURES), {"architecture": arch})
+
+
+def matrix(rows: list[dict[str, float]] = ROWS) -> np.ndarray:
+    """Return rows as the float32 matrix a model expects, in FEATURES order."""
+    return np.asarray([[r[f] for f in FEATURES] for r in rows], dtype=np.float32)
+
+
+def trip(marker: str) -> str:
+    """Write ``marker``: proof that an unpickled payload ran code."""
+    Path(marker).write_text("payload ran")
+    return "tripped"
+
+
+class Payload:
+    """An object whose unpickling calls ``trip`` (a stand-in for an attacker's code)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (trip, (self.marker,))
+
+
+def write_hostile_npz(path: Path, marker: Path, *, keys: tuple[str, ...] = ("w/W",)) -> Path:
+    """Write an npz whose ``keys`` hold pickled object arrays that trip ``marker``."""
+    arrays = {key: np.array([Payload(marker)], dtype=object) for key in keys}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+@dataclass
+class FakeRegistry:
+    """Registry double behind an httpx transport: versions, scripted health, request log."""
+
+    versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    health: list[int] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def add(self, name: str, version: int, artifact_uri: str, **fields: Any) -> dict[str, Any]:
+        """Register a version record and return it."""
+        record = {"name": name, "version": version, "stage": "Production"}
+        record.update(artifact_uri=artifact_uri, **fields)
+        self.versions[(name, version)] = record
+        return record
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request like the registry's REST API."""
+        path = request.url.path
+        self.requests.append(path)
+        if path == "/health":
+            status = self.health.pop(0) if self.health else 200
+            return httpx.Response(status, json={"service": "registry"})
+        parts = path.strip("/").split("/")
+        if len(parts) == 6 and parts[:3] == ["api", "v1", "registered-models"]:
+            record = self.versions.get((parts[3], int(parts[5])))
+            if record is not None:
+                return httpx.Response(200, json=record)
+        return httpx.Response(404, json={"error": "not_found", "detail": f"no {path}"})
+
+    def client(self) -> ServiceClient:
+        """Return a registry client that reaches this double, one attempt per request."""
+        return ServiceClient(
+            "registry",
+            discovery=StaticDiscovery({"registry": "http://registry"}),
+            transport=httpx.MockTransport(self.handle),
+            retry=RetryPolicy(max_attempts=1),
+        )
+
+
+class CountingLoader:
+    """Wrap the real loader, counting calls per path; optional hook runs before loading."""
+
+    def __init__(self, inner: Callable[..., ModelArtifact] = load_model) -> None:
+        self.inner = inner
+        self.calls: list[Path] = []
+        self.before: Callable[[Path], None] | None = None
+
+    def __call__(self, path: Path, expected_sha256: str | None = None, **kw: Any) -> ModelArtifact:
+        self.calls.append(Path(path))
+        if self.before is not None:
+            self.before(Path(path))
+        return self.inner(path, expected_sha256, **kw)
+
+
+class SpyLock:
+    """A lock that calls ``on_wait`` whenever a thread has to wait to enter it."""
+
+    def __init__(self, on_wait: Callable[[], None]) -> None:
+        self._lock = threading.Lock()
+        self._on_wait = on_wait
+
+    def __enter__(self) -> SpyLock:
+        if not self._lock.acquire(blocking=False):
+            self._on_wait()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+@dataclass
+class InferenceEnv:
+    """An inference app on a fake registry with artifacts under ``root``."""
+
+    root: Path
+    registry: FakeRegistry
+    loader: CountingLoader
+    sleeps: list[float]
+    app: FastAPI
+
+    @property
+    def server(self) -> ModelServer:
+        """Return the app's model server."""
+        return self.app.state.server
+
+    def publish(self, name: str, version: int, artifact: ModelArtifact, **fields: Any) -> Path:
+        """Save ``artifact`` under the root and register it as ``name`` ``version``."""
+        path = self.root / name / f"v{version}" / "model.npz"
+        save_model(artifact, path)
+        schema = {"features": list(artifact.input_schema)}
+        fields.setdefault("input_schema", schema)
+        self.registry.add(name, version, f"{name}/v{version}/model.npz", **fields)
+        return path
+
+
+def make_env(root: Path, *, health: list[int] | None = None, **settings: Any) -> InferenceEnv:
+    """Build an inference app (not started) on a fake registry and a counting loader."""
+    registry = FakeRegistry(health=list(health or []))
+    loader = CountingLoader()
+    sleeps: list[float] = []
+    values = {"artifact_root": root, "readiness_attempts": 3, "readiness_backoff": 0.5}
+    values.update(settings)
+    hooks = {k: values.pop(k) for k in ("lock", "on_release") if k in values}
+    app = create_app(
+        Settings(**values), registry.client(), loader=loader, sleep=sleeps.append, **hooks
+    )
+    return InferenceEnv(root, registry, loader, sleeps, app)
+
+
+@contextmanager
+def running(env: InferenceEnv) -> Iterator[TestClient]:
+    """Start the app (its lifespan waits for the registry) and yield a client."""
+    with TestClient(env.app) as client:
+        yield client

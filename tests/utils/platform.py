@@ -1,0 +1,280 @@
+"""The platform slice in one process: registry, training, inference and gateway, booted in order.
+
+Boot order is staged like a real start-up: the registry is still warming up (every request,
+/health included, answers 503) when the inference service starts; inference's lifespan waits
+for the registry with backed-off /health probes, and the registry finishes warming while it
+waits (the warm-up runs on simulated time that only inference's injected sleeper advances).
+Training and the gateway start afterwards. Every cross-service call goes through the platform
+HTTP client with an in-process transport; artifacts live under ``tmp_path``.
+
+    from tests.utils.platform import PLATFORM_DB, platform, rows  # noqa: F401 (fixture)
+    from tests.utils.registry import registry_app, registry_db  # noqa: F401 (fixtures)
+
+    pytestmark = [pytest.mark.inference, PLATFORM_DB]
+
+    def test_flow(platform):
+        trained = platform.train("churn")
+        platform.promote("churn", trained.version)
+        platform.deploy("churn", trained.version)
+        body = platform.predict("churn", rows()).json()
+
+Services answer from several threads (the gateway's worker threads call the registry), so the
+registry needs real commits: ``PLATFORM_DB`` is ``django_db(transaction=True)`` on every alias.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio.from_thread
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from services.gateway.config import Settings as GatewaySettings
+from services.gateway.main import create_app as create_gateway
+from services.gateway.main import make_client_factory
+from services.inference.config import Settings as InferenceSettings
+from services.inference.main import ModelServer
+from services.inference.main import create_app as create_inference
+from services.training.main import create_app as create_training
+from services.training.registry_client import HttpModelRegistry
+from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
+from shared.clients.inprocess import InProcessTransport
+from shared.ml.model_loader import ModelArtifact
+from shared.ml.trainer import TrainResult, train
+from shared.utils.distributed import InMemoryLockFactory
+from tests.utils.training import StepClock, TickingClock, training_settings
+
+PLATFORM_DB = pytest.mark.django_db(databases="__all__", transaction=True)
+SERVICES = ("registry", "training", "inference")
+WARMUP_SECONDS = 1.0
+N_FEATURES = 3
+WARMING_BODY = json.dumps(
+    {"error": "service_unavailable", "detail": "registry is starting: migrations running"}
+).encode()
+
+
+class WarmingUp:
+    """WSGI wrapper: answer 503 to everything until ``warmup`` simulated seconds have passed."""
+
+    def __init__(self, app: Any, warmup: float = WARMUP_SECONDS) -> None:
+        self.app = app
+        self.warmup = warmup
+        self.elapsed = 0.0
+        self.health_probes: list[int] = []
+
+    @property
+    def ready(self) -> bool:
+        """Return whether the warm-up is over."""
+        return self.elapsed >= self.warmup
+
+    def sleep(self, seconds: float) -> None:
+        """Let simulated time pass (the sleeper injected into the service that waits)."""
+        self.elapsed += seconds
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        status = 200 if self.ready else 503
+        if environ.get("PATH_INFO") == "/health":
+            self.health_probes.append(status)
+        if self.ready:
+            return self.app(environ, start_response)
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [WARMING_BODY]
+
+
+class RecordingTrainer:
+    """The real trainer, keeping every result so tests can compare with the trained model."""
+
+    def __init__(self) -> None:
+        self.results: list[TrainResult] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> TrainResult:
+        result = train(*args, **kwargs)
+        self.results.append(result)
+        return result
+
+
+@dataclass
+class Trained:
+    """A finished training job and the model it trained (kept in memory, never reloaded)."""
+
+    job: dict[str, Any]
+    artifact: ModelArtifact
+
+    @property
+    def version(self) -> int:
+        """Return the registry version the job registered."""
+        return int(self.job["model_version"])
+
+
+class ServedApp(httpx.BaseTransport):
+    """An ASGI app running like a service process: one event loop, lifespan entered once."""
+
+    def __init__(self, app: FastAPI, stack: ExitStack) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
+        stack.enter_context(
+            self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Run the app for one request on the service's loop and return the read response."""
+        request.read()
+        return self._portal.call(self._send, request)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        content = await response.aread()
+        dropped = {b"content-encoding", b"content-length"}
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() not in dropped]
+        return httpx.Response(response.status_code, headers=headers, content=content)
+
+
+def client_for(service: str, transport: httpx.BaseTransport) -> ServiceClient:
+    """Return a one-attempt client for ``service`` on the in-process transport."""
+    return ServiceClient(
+        service,
+        discovery=StaticDiscovery({name: f"http://{name}" for name in SERVICES}),
+        transport=transport,
+        retry=RetryPolicy(max_attempts=1),
+        sleep=lambda _: None,
+    )
+
+
+@dataclass
+class Platform:
+    """Handles on the running slice; tests drive it through the gateway."""
+
+    root: Path
+    registry: WarmingUp
+    inference: FastAPI
+    training: FastAPI
+    gateway: TestClient
+    trainer: RecordingTrainer
+    sleeps: list[float] = field(default_factory=list)
+
+    @property
+    def server(self) -> ModelServer:
+        """Return the inference service's model server."""
+        return self.inference.state.server
+
+    def train(
+        self,
+        name: str,
+        *,
+        seed: int = 7,
+        kind: str = "classification",
+        n_samples: int = 64,
+        **hyperparams: Any,
+    ) -> Trained:
+        """Run a training job through the gateway (Celery eager) and return it."""
+        body = {
+            "model_name": name,
+            "dataset": {
+                "kind": kind,
+                "n_samples": n_samples,
+                "n_features": N_FEATURES,
+                "seed": seed,
+            },
+            "hyperparams": {"lr": 0.2, "epochs": 3, "batch_size": 16, "seed": seed, **hyperparams},
+        }
+        accepted = self.gateway.post("/api/training/api/v1/jobs", json=body)
+        assert accepted.status_code == 202, accepted.text
+        job = self.gateway.get(f"/api/training/api/v1/jobs/{accepted.json()['id']}").json()
+        assert job["status"] == "succeeded", job
+        return Trained(job, self.trainer.results[-1].artifact)
+
+    def promote(self, name: str, version: int) -> dict[str, Any]:
+        """Move a version through Staging to Production in the registry."""
+        url = f"/api/registry/api/v1/registered-models/{name}/versions/{version}/transition"
+        for stage in ("Staging", "Production"):
+            response = self.gateway.post(url, json={"stage": stage})
+            assert response.status_code == 200, response.text
+        return response.json()
+
+    def version(self, name: str, version: int) -> dict[str, Any]:
+        """Return the registry's record of one version."""
+        response = self.gateway.get(
+            f"/api/registry/api/v1/registered-models/{name}/versions/{version}"
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def deploy(self, name: str, version: int) -> httpx.Response:
+        """Ask inference, through the gateway, to serve ``version`` of ``name``."""
+        return self.gateway.post(
+            f"/api/inference/api/v1/deployments/{name}", json={"version": version}
+        )
+
+    def predict(self, name: str, rows: list[dict[str, Any]]) -> httpx.Response:
+        """Predict through the gateway."""
+        return self.gateway.post(
+            f"/api/inference/api/v1/models/{name}/predict", json={"instances": rows}
+        )
+
+    def artifact_path(self, name: str, version: int) -> Path:
+        """Return the file a registered version's artifact_uri points at."""
+        return Path(self.version(name, version)["artifact_uri"].removeprefix("file://"))
+
+
+def rows(n: int = 12, *, seed: int = 11) -> list[dict[str, float]]:
+    """Return seeded feature rows f0..f2 spread around the training blobs."""
+    values = np.random.default_rng(seed).normal(scale=3.0, size=(n, N_FEATURES))
+    return [{f"f{j}": float(v) for j, v in enumerate(row)} for row in values]
+
+
+def reference_predictions(
+    artifact: ModelArtifact, rows: list[dict[str, float]]
+) -> tuple[list, list]:
+    """Return (labels, P(label)) of a logistic model computed with plain numpy from its weights."""
+    X = np.asarray([[r[f] for f in artifact.input_schema] for r in rows], dtype=np.float32)
+    norm = artifact.metadata.get("normalization")
+    if norm is not None:
+        X = (X - np.asarray(norm["mean"], np.float32)) / np.asarray(norm["std"], np.float32)
+    z = X @ artifact.weights["W"] + artifact.weights["b"]
+    p1 = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+    labels = (p1 >= float(artifact.metadata.get("threshold", 0.5))).astype(int)
+    return labels.tolist(), np.where(labels == 1, p1, 1.0 - p1).tolist()
+
+
+def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
+    """Start registry → inference (waits for the registry) → training → gateway."""
+    warming = WarmingUp(registry_wsgi)
+    transport = InProcessTransport({"registry": warming})
+    settings = InferenceSettings(
+        artifact_root=root,
+        registry_url="http://registry",
+        readiness_attempts=8,
+        readiness_backoff=0.25,
+        readiness_max_backoff=2.0,
+    )
+    inference = create_inference(settings, client_for("registry", transport), sleep=warming.sleep)
+    transport.mount("inference", ServedApp(inference, stack))
+    trainer = RecordingTrainer()
+    training = create_training(
+        training_settings(root),
+        registry=HttpModelRegistry(client_for("registry", transport)),
+        lock_factory=InMemoryLockFactory(clock=TickingClock()),
+        clock=StepClock(),
+        trainer=trainer,
+    )
+    transport.mount("training", ServedApp(training, stack))
+    gw_settings = GatewaySettings(upstreams={name: f"http://{name}" for name in SERVICES})
+    factory = make_client_factory(gw_settings, transport=transport, sleep=lambda _: None)
+    gateway = stack.enter_context(TestClient(create_gateway(gw_settings, factory)))
+    return Platform(root, warming, inference, training, gateway, trainer)
+
+
+@pytest.fixture
+def platform(tmp_path: Path, registry_app: Any) -> Iterator[Platform]:
+    """Boot the slice for one test on a fresh registry database and artifact root."""
+    with ExitStack() as stack:
+        yield boot(tmp_path / "artifacts", registry_app, stack)
