@@ -88,9 +88,11 @@ def cmd_record(args) -> int:
 
 def _record_all_bugs(root: Path, catalogue: dict, result) -> int:
     """Write the passing set of the all-bugs tree; return 1 if it could not run."""
-    if result.error or result.report.exitstatus is None:
+    if result.error or result.report.tampered:
         print(f"all bugs: not recorded: {'; '.join(describe_problems(result))}")
         return 1
+    for problem in describe_problems(result):
+        print(f"all bugs: note: {problem}")
     write_all_bugs_passing(root, catalogue, result.report.passing)
     print(f"all bugs: {len(result.report.passing)} passing test(s) recorded")
     return 0

@@ -10,12 +10,12 @@ from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import unquote, urlsplit
 
 import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
+from services.inference.artifacts import artifact_path, expected_sha256
 from services.inference.config import Settings, get_settings
 from services.inference.predictions import format_predictions, instances_to_matrix, task_of
 from services.inference.schemas import (
@@ -29,10 +29,9 @@ from shared.errors import (
     NotFoundError,
     ServiceUnavailableError,
     SynapseError,
-    UnsafeArtifactError,
     ValidationError,
 )
-from shared.ml.model_loader import ModelArtifact, load_model, resolve_inside
+from shared.ml.model_loader import ModelArtifact, load_model
 from shared.web import create_service_app
 
 CacheKey = str
@@ -124,22 +123,6 @@ class Deployment:
     def key(self) -> CacheKey:
         """Return the cache key of this deployment's model."""
         return cache_key(self.name, self.version)
-
-
-def artifact_path(uri: str, root: Path) -> Path:
-    """Map an artifact URI (file:// URI or path) to a file inside ``root``."""
-    parts = urlsplit(uri)
-    if parts.scheme == "file":
-        if parts.netloc not in ("", "localhost"):
-            raise UnsafeArtifactError(f"artifact host {parts.netloc!r} is not local")
-        raw = unquote(parts.path)
-    elif parts.scheme == "":
-        raw = uri
-    else:
-        raise ValidationError(f"unsupported artifact URI scheme {parts.scheme!r}")
-    if not raw:
-        raise ValidationError("artifact URI has no path")
-    return resolve_inside(raw, root)
 
 
 class ModelServer:
@@ -278,13 +261,6 @@ class ModelServer:
             )
         deployment.input_schema = list(artifact.input_schema)
         return artifact
-
-
-def expected_sha256(record: dict[str, Any]) -> str | None:
-    """Return the artifact checksum a registry version records, if any."""
-    params = record.get("params") if isinstance(record.get("params"), dict) else {}
-    digest = record.get("artifact_sha256") or params.get("artifact_sha256")
-    return digest if isinstance(digest, str) and digest else None
 
 
 def _by_name(deployment: Deployment) -> str:
