@@ -102,6 +102,7 @@ def run_suite(
         if not finished:
             report.problems.append(f"suite exceeded the total time bound of {limits.total}s")
         elif report.exitstatus is None:
-            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+            text = log.read_text(encoding="utf-8", errors="replace").replace(str(tree), "<tree>")
+            tail = text.strip().splitlines()[-3:]
             report.problems.append("pytest output ends with: " + " | ".join(tail))
         return report

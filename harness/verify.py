@@ -55,9 +55,24 @@ def diff_trees(left: Path, right: Path) -> list[str]:
     return problems
 
 
+def _reachable(bugs: dict[str, Bug], start: str) -> set[str]:
+    """Return every bug that ``start`` depends on, directly or through others."""
+    seen: set[str] = set()
+    todo = list(bugs[start].depends_on) if start in bugs else []
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo += bugs[current].depends_on if current in bugs else []
+    return seen
+
+
 def implied_dependencies(bugs: dict[str, Bug], fails: dict[str, set[str]]) -> tuple[list, list]:
     """Return (violations of declared depends_on, undeclared implied dependencies)."""
     violations, implied = [], []
+    everything = set().union(*fails.values()) if fails else set()
+    blockers = {b for b, theirs in fails.items() if everything and theirs >= everything}
+    implied += [f"{b} blocks every test the catalogue breaks" for b in sorted(blockers)]
     for bug in bugs.values():
         mine = fails.get(bug.id, set())
         for dep in bug.depends_on:
@@ -68,7 +83,9 @@ def implied_dependencies(bugs: dict[str, Bug], fails: dict[str, set[str]]) -> tu
                     f"pass with {dep} alone, e.g. {sorted(outside)[0]}"
                 )
         for other, theirs in fails.items():
-            if other != bug.id and mine and mine <= theirs and other not in bug.depends_on:
+            if other in blockers or other == bug.id or other in _reachable(bugs, bug.id):
+                continue
+            if mine and mine <= theirs:
                 implied.append(f"{bug.id} behaves as depending on {other} (undeclared)")
     return violations, implied
 

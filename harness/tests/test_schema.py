@@ -42,11 +42,26 @@ def test_chain_depth_counts_bugs_on_the_longest_chain():
 
 
 def test_declared_dependency_must_cover_the_dependents_failures():
-    bugs = catalogue(bug("A1"), bug("B1", deps=("A1",)))
-    fails = {"A1": {"t::a"}, "B1": {"t::a", "t::b"}}
+    bugs = catalogue(bug("A1"), bug("B1", deps=("A1",)), bug("C1"))
+    fails = {"A1": {"t::a"}, "B1": {"t::a", "t::b"}, "C1": {"t::c"}}
     violations, implied = implied_dependencies(bugs, fails)
     assert violations == ["B1 depends on A1, but 1 of its tests pass with A1 alone, e.g. t::b"]
     assert implied == ["A1 behaves as depending on B1 (undeclared)"]
+
+
+def test_a_bug_that_breaks_everything_is_reported_once_as_a_blocker():
+    bugs = catalogue(bug("L1"), bug("A1"), bug("B1"))
+    fails = {"L1": {"t::a", "t::b"}, "A1": {"t::a"}, "B1": {"t::b"}}
+    _, implied = implied_dependencies(bugs, fails)
+    assert implied == ["L1 blocks every test the catalogue breaks"]
+
+
+def test_dependencies_reached_through_declared_ones_are_not_reported():
+    bugs = catalogue(bug("A1"), bug("B1", deps=("A1",)), bug("C1", deps=("B1",)), bug("D1"))
+    fails = {"A1": {"t::a", "t::b", "t::c"}, "B1": {"t::a", "t::b"}, "C1": {"t::a"}, "D1": {"t::d"}}
+    violations, implied = implied_dependencies(bugs, fails)
+    assert violations == []
+    assert implied == []
 
 
 def test_holding_dependency_has_no_violation():
