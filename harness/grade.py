@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from environment.report import SuiteReport
@@ -64,7 +65,21 @@ def demo_command(args) -> int:
     first = report(before, None, f"buggy tree ({len(bugs)} bugs)")
     solve = solution_dir(built.path) / "solve.sh"
     subprocess.run(["bash", str(solve), str(built.path)], check=True)
+    differences = _differences_from_main(args.root, built.path)
+    print(f"solved tree vs main: {'identical' if not differences else differences[:5]}")
     after = score(args.root, built.path)
     second = report(after, None, "after solve.sh")
     print(f"reward: {first['reward']} -> {second['reward']}")
-    return 0 if second["reward"] == 1.0 else 1
+    return 0 if second["reward"] == 1.0 and not differences else 1
+
+
+def _differences_from_main(root: Path, solved: Path) -> list[str]:
+    """Return the files where a solved tree differs from a no-bug build of main."""
+    from harness.verify import diff_trees
+
+    catalogue = load_catalogue(root / "bugs")
+    with tempfile.TemporaryDirectory(prefix="synapse-main-") as scratch:
+        clean = build_environment(
+            root, Path(scratch) / "main", [], manifest_extra(root, catalogue, [])
+        )
+        return diff_trees(clean.path, solved)
