@@ -77,7 +77,7 @@ class ModelCache:
         return self._entries.get(key)
 
     def put(self, key: CacheKey, model: ModelArtifact) -> None:
-        """Store ``model`` as most recently used, evicting the least recently used if full."""
+        """Store ``model`` as most recently used, making room first when the cache is full."""
         if key in self._entries:
             self._entries[key] = model
             self._entries.move_to_end(key)
@@ -101,7 +101,7 @@ class ModelCache:
 
 
 def cache_key(name: str, version: int) -> CacheKey:
-    """Return the cache key of one version of a model."""
+    """Return the key a deployed model is cached under."""
     return f"{name}/v{version}"
 
 
@@ -320,7 +320,7 @@ class Readiness:
 
 
 def registry_is_healthy(registry: Any) -> bool:
-    """Return whether the registry's /health answers 200."""
+    """Probe the registry's /health endpoint and report whether the registry is up."""
     try:
         return registry.get("/health").status_code == 200
     except (httpx.HTTPError, SynapseError):

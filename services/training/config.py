@@ -16,7 +16,7 @@ class Settings(BaseSettings):
 
     # SQLAlchemy URL of the jobs table (models_db in production).
     database_url: str = "sqlite:///var/training.db"
-    # Celery broker; the scheme must be one Kombu has a transport for.
+    # Celery broker connection URL.
     broker_url: str = "redis://localhost:6379/0"
     # Celery result backend (task states); jobs themselves live in the database.
     result_backend: str = "redis://localhost:6379/1"

@@ -147,7 +147,7 @@ def get_job(job_id: str, deps: TrainingDeps) -> store.JobRecord:
 
 
 def run_job(job_id: str, deps: TrainingDeps) -> str:
-    """Run one job to a final status; a job that already succeeded is left untouched."""
+    """Run one job to a final status and return that status."""
     job = _start_attempt(job_id, deps)
     if job is None:
         return store.SUCCEEDED

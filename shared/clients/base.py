@@ -143,7 +143,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> str:
-        """Return the current state, moving from open to half-open once the cooldown ends."""
+        """Return the current state, advancing it once the cooldown has elapsed."""
         with self._lock:
             return self._current_state()
 
@@ -276,7 +276,7 @@ class ServiceClient:
         return base.rstrip("/") + path
 
     def build_headers(self, headers: Mapping[str, str] | None) -> httpx.Headers:
-        """Merge default and per-call headers (per-call wins) and add a correlation ID."""
+        """Merge default and per-call headers and add a correlation ID."""
         merged = httpx.Headers(self.default_headers)
         merged.update(headers or {})
         validate_headers(merged)

@@ -46,8 +46,8 @@ def range_assign(
 class GroupState:
     """A consumer group: its members, generation and committed offsets.
 
-    A rebalance revokes every partition from every member (eager protocol): fetch positions
-    are dropped, and each owner resumes from the group's committed offset or its reset policy.
+    A rebalance revokes every partition from every member (eager protocol); each new owner
+    resumes from the group's committed offset or its reset policy.
     """
 
     group_id: str

@@ -87,7 +87,7 @@ def clip_grad_norm(grads: Arrays, max_norm: float, *, eps: float = 1e-6) -> floa
 
 
 class GradientAccumulator:
-    """Sum micro-batch gradients in float32 and hand back their mean after ``k`` of them."""
+    """Sum micro-batch gradients and hand back their mean after ``k`` of them."""
 
     def __init__(self, k: int) -> None:
         if k < 1:
@@ -112,7 +112,7 @@ class GradientAccumulator:
         self.count += 1
 
     def mean(self) -> Arrays:
-        """Return the float32 mean over the micro-batches added since the last reset."""
+        """Return the mean over the micro-batches added since the last reset."""
         if self.count == 0:
             raise ValidationError("no gradients accumulated")
         return {name: total / np.float32(self.count) for name, total in self._sums.items()}

@@ -16,8 +16,8 @@ class DynamicLossScaler:
     """Scale the loss up so small float16 gradients survive; back off when they overflow.
 
     After ``growth_interval`` consecutive finite steps the scale grows by ``growth_factor``;
-    any step with an inf/NaN gradient multiplies it by ``backoff_factor`` (never below
-    ``min_scale``) and restarts the count.
+    any overflowing step multiplies it by ``backoff_factor`` (never below ``min_scale``) and
+    restarts the count.
     """
 
     def __init__(
@@ -52,7 +52,7 @@ class DynamicLossScaler:
 
     @staticmethod
     def found_overflow(grads: Mapping[str, np.ndarray]) -> bool:
-        """Return True when any gradient holds an inf or NaN."""
+        """Return True when this step's gradients must be skipped."""
         return not all(np.all(np.isfinite(g)) for g in grads.values())
 
     def update(self, overflow: bool) -> None:

@@ -52,8 +52,7 @@ class StepDecayLR:
 class WarmupCosineLR:
     """Linear warm-up to ``base_lr`` over ``warmup_steps`` steps, then cosine decay to ``min_lr``.
 
-    Warm-up: ``base * (s + 1) / warmup`` for ``s < warmup``. Decay: with
-    ``p = (s - warmup + 1) / (total - warmup)``, ``min + (base - min) * (1 + cos(pi p)) / 2``.
+    Steps past ``total_steps`` keep the final rate.
     """
 
     base_lr: float

@@ -30,7 +30,7 @@ class LockTimeoutError(ServiceUnavailableError):
 
 
 def ttl_to_ms(ttl: float) -> int:
-    """Return a lease length in whole milliseconds, refusing non-positive values."""
+    """Convert a lease length in seconds to whole milliseconds."""
     if ttl is None or ttl <= 0:
         raise ValidationError(f"lock ttl must be positive, got {ttl!r}")
     return max(1, int(round(ttl * 1000)))
@@ -133,7 +133,7 @@ class InMemoryLockFactory(LockFactory):
             return True
 
     def release(self, lock: InMemoryLock) -> None:
-        """Drop `lock`'s lease when its token still holds it."""
+        """Drop `lock`'s lease and wake any waiters."""
         with self._cond:
             lease = self._live_lease(lock.name)
             if lease is None or lease[0] != lock.token:
