@@ -2,17 +2,26 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+INFRA_STAMP := $(VENV)/.infra-$(shell cat requirements-infra.txt | cksum | cut -d' ' -f1)
 DEMO_DIR ?= build/demo
 
-.PHONY: install test lint suite harness-test verify demo clean
+.PHONY: install install-infra test lint suite harness-test infra-unit verify demo clean \
+	infra-up infra-down infra-status test-infra
 
 install: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PIP) -r requirements.txt -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
+
+install-infra: $(INFRA_STAMP)
+
+$(INFRA_STAMP): requirements-infra.txt | $(STAMP)
+	$(PIP) -r requirements-infra.txt
+	rm -f $(VENV)/.infra-* && touch $@
 
 lint: install
 	$(PY) -m ruff check .
@@ -24,13 +33,28 @@ suite: install
 harness-test: install
 	$(PY) -m pytest harness/tests environment/tests -p no:django
 
+infra-unit: install
+	$(PY) -m pytest infra/tests/unit
+
 verify: install
 	$(PY) -m harness verify --quick
 
-test: lint suite harness-test verify
+test: lint suite harness-test infra-unit verify
 
 demo: install
 	$(PY) -m harness demo --out $(DEMO_DIR)
+
+infra-up: install install-infra
+	$(PY) -m infra up
+
+infra-down: install
+	$(PY) -m infra down
+
+infra-status: install
+	$(PY) -m infra status
+
+test-infra: install
+	$(PY) -m pytest infra/tests/live
 
 clean:
 	rm -rf build var .pytest_cache .ruff_cache

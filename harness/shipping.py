@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-SHIPPED_DIRS = ("services", "shared", "tests", "environment", "scenarios")
-SHIPPED_FILES = ("pyproject.toml", "requirements.txt", "requirements-dev.txt")
+SHIPPED_DIRS = ("services", "shared", "tests", "environment", "scenarios", "docker")
+SHIPPED_FILES = ("pyproject.toml", "requirements.txt", "requirements-dev.txt", ".dockerignore")
 SHIPPED_DOCS = ("TASKS_ALTERNATIVE.md", "TASKS_GREENFIELD.md")
 SHIPPED_GLOBS = ("docker-compose*.yml", "docker-compose*.yaml")
 AGENT_README = Path("docs/AGENT_README.md")

@@ -1,0 +1,1 @@
+"""Local infrastructure stack for SynapseNet: real servers on loopback, without Docker."""

@@ -1,0 +1,7 @@
+"""Entry point of `python -m infra`."""
+
+import sys
+
+from infra.cli import main
+
+sys.exit(main())

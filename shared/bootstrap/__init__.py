@@ -1,0 +1,1 @@
+"""Create what the platform needs on its servers: topics, buckets, index mappings, KV defaults."""

@@ -1,0 +1,1 @@
+"""Cache: the port (base) and its adapters (memory, redis), plus the Redis client factory."""

@@ -1,0 +1,1 @@
+"""Search: the index port (base), its adapters (memory, elasticsearch), platform indices."""

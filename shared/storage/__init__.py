@@ -1,0 +1,1 @@
+"""Object storage: the port (base), its adapters (memory, minio) and the platform's buckets."""
