@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ValidationError
 from shared.events.base import EventBus
+from shared.infra_settings import InfraSettings
 
 # Configured backend name -> "module:class" of the adapter, imported only when chosen.
 BACKENDS: dict[str, str] = {
@@ -25,27 +26,22 @@ class EventBusSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SYNAPSE_EVENTS_", extra="forbid")
 
-    # Which adapter to use: a key of BACKENDS.
+    # Which adapter to use: a key of BACKENDS. The Kafka brokers and the replication factor
+    # are infrastructure addresses, read from InfraSettings (SYNAPSE_KAFKA_*).
     backend: str = "memory"
-    # Kafka brokers, comma-separated host:port pairs.
-    bootstrap_servers: str = "localhost:9092"
     # Prefix of the Kafka client ids, so broker logs show which platform connected.
     client_id: str = "synapsenet"
-    # Replication factor of topics the bus creates (1 on a single-broker cluster).
-    replication_factor: int = 1
     # A group member silent for this long is evicted and its partitions reassigned.
     session_timeout_ms: int = 6_000
 
 
-def _backend_kwargs(settings: EventBusSettings) -> dict[str, Any]:
+def _backend_kwargs(settings: EventBusSettings, infra: InfraSettings) -> dict[str, Any]:
     if settings.backend == "memory":
         return {"session_timeout_ms": settings.session_timeout_ms}
     return {
-        "bootstrap_servers": [
-            s.strip() for s in settings.bootstrap_servers.split(",") if s.strip()
-        ],
+        "bootstrap_servers": infra.kafka_servers(),
         "client_id": settings.client_id,
-        "replication_factor": settings.replication_factor,
+        "replication_factor": infra.kafka_replication_factor,
         "session_timeout_ms": settings.session_timeout_ms,
     }
 
@@ -61,8 +57,15 @@ def load_backend(name: str) -> Callable[..., EventBus]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def create_bus(settings: EventBusSettings | Mapping[str, Any] | None = None) -> EventBus:
-    """Build a new bus from settings (a settings object, a mapping, or the environment)."""
+def create_bus(
+    settings: EventBusSettings | Mapping[str, Any] | None = None,
+    *,
+    infra: InfraSettings | None = None,
+) -> EventBus:
+    """Build a new bus from settings (a settings object, a mapping, or the environment).
+
+    ``infra`` gives the Kafka addresses; by default they come from the environment.
+    """
     if settings is None or isinstance(settings, Mapping):
         try:
             settings = EventBusSettings(**(settings or {}))
@@ -71,7 +74,8 @@ def create_bus(settings: EventBusSettings | Mapping[str, Any] | None = None) -> 
                 "invalid event-bus settings",
                 details={"errors": exc.errors(include_url=False, include_context=False)},
             ) from exc
-    return load_backend(settings.backend)(**_backend_kwargs(settings))
+    backend = load_backend(settings.backend)
+    return backend(**_backend_kwargs(settings, infra or InfraSettings()))
 
 
 @functools.lru_cache(maxsize=1)

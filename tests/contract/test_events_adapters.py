@@ -16,6 +16,7 @@ from shared.errors import ValidationError
 from shared.events import config, kafka
 from shared.events.base import Event
 from shared.events.memory import InMemoryEventBus
+from shared.infra_settings import InfraSettings
 
 pytestmark = pytest.mark.pipeline
 
@@ -140,7 +141,7 @@ def test_create_bus_builds_the_configured_backend():
     memory = config.create_bus({"backend": "memory", "session_timeout_ms": 3_000})
     assert isinstance(memory, InMemoryEventBus)
     remote = config.create_bus(
-        {"backend": "kafka", "bootstrap_servers": "kafka-a:9092, kafka-b:9092"}
+        {"backend": "kafka"}, infra=InfraSettings(kafka_bootstrap="kafka-a:9092, kafka-b:9092")
     )
     assert isinstance(remote, kafka.KafkaEventBus)
     assert remote.bootstrap_servers == ["kafka-a:9092", "kafka-b:9092"]
