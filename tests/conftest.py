@@ -13,7 +13,8 @@ from shared.services import SERVICES
 os.environ["TZ"] = "America/New_York"
 time.tzset()
 
-pytest_plugins: list[str] = []
+# Fixtures every area uses: the in-process registry (registry_app, registry_client, ...).
+pytest_plugins = ["tests.utils.registry"]
 
 CATEGORIES = (
     "unit/ml_pipeline",

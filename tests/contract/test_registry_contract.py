@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.utils.registry import (
     REGISTRY_DB,
     create_version,
-    registry_http_client,
     version_payload,
     versions_url,
 )
 
 pytestmark = [pytest.mark.registry, REGISTRY_DB]
-
-
-@pytest.fixture
-def registry_client() -> Iterator[httpx.Client]:
-    with registry_http_client() as client:
-        yield client
 
 
 VERSION_FIELDS = {

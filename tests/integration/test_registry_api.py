@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from django.test import Client
 
@@ -12,24 +9,11 @@ from services.registry.models import ModelVersion, RegisteredModel
 from tests.utils.registry import (
     REGISTRY_DB,
     create_version,
-    registry_http_client,
-    registry_test_client,
     version_payload,
     versions_url,
 )
 
 pytestmark = [pytest.mark.registry, REGISTRY_DB]
-
-
-@pytest.fixture
-def registry_client() -> Iterator[httpx.Client]:
-    with registry_http_client() as client:
-        yield client
-
-
-@pytest.fixture
-def registry_django_client() -> Client:
-    return registry_test_client()
 
 
 def post_json(client: Client, path: str, body: dict, **headers: str):

@@ -4,12 +4,7 @@ import pytest
 
 from services.training.main import lock_name
 from shared.ml.model_loader import file_sha256, load_model
-from tests.utils.registry import (  # noqa: F401 (fixtures)
-    create_version,
-    registry_app,
-    registry_db,
-    versions_url,
-)
+from tests.utils.registry import create_version, versions_url
 from tests.utils.training import (
     REGISTRY_TRANSACTIONAL_DB,
     http_registry,

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 
 from services.registry.models import ModelVersion, RegisteredModel, StageTransition
 from tests.utils.registry import (
     REGISTRY_DB,
     create_version,
-    registry_http_client,
     version_payload,
     versions_url,
 )
 
 pytestmark = [pytest.mark.registry, REGISTRY_DB]
-
-
-@pytest.fixture
-def registry_client() -> Iterator[httpx.Client]:
-    with registry_http_client() as client:
-        yield client
 
 
 @pytest.mark.parametrize(

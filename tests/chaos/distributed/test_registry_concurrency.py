@@ -7,9 +7,6 @@ PostgreSQL when the lock holder commits, and the waiting request then carries on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 
 from services.registry import services
@@ -18,18 +15,11 @@ from shared.errors import ConflictError
 from tests.utils.registry import (
     REGISTRY_DB,
     create_version,
-    registry_http_client,
     version_payload,
     versions_url,
 )
 
 pytestmark = [pytest.mark.registry, REGISTRY_DB]
-
-
-@pytest.fixture
-def registry_client() -> Iterator[httpx.Client]:
-    with registry_http_client() as client:
-        yield client
 
 
 def run_while_waiting_for_lock(monkeypatch, competitor):
