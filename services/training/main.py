@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from services.training.tasks import dispatch_run_job
 from shared.clients.base import ServiceClient, StaticDiscovery
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
+from shared.ml.checkpoint import CheckpointManager
 from shared.ml.data import make_dataset
 from shared.ml.model_loader import resolve_inside, save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
@@ -41,6 +43,7 @@ Dispatch = Callable[[str], None]
 
 JOBS_PATH = "/api/v1/jobs"
 ARTIFACT_NAME = "model.npz"
+CHECKPOINT_DIR = "checkpoints"
 # One path segment: no separators, no leading dot, so "..", "a/b" and "/etc" are refused.
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_ARCHITECTURE = {"classification": "logistic", "regression": "linear"}
@@ -70,6 +73,7 @@ class TrainingDeps:
     lock_timeout: float | None = 60.0
     clock: Clock = utcnow
     trainer: Trainer = train
+    keep_checkpoints: int = 3
 
     def now(self) -> datetime:
         """Return the clock's time in UTC."""
@@ -213,13 +217,12 @@ def _train_and_register(
         val_fraction=hyperparams.validation_fraction,
     )
     directory = job_directory(deps.artifact_root, job.model_name, job.id)
-    history: list[dict[str, Any]] = []
 
     def on_epoch(record: dict[str, Any]) -> None:
-        history.append(record)
         _keep_lock(lock)
 
-    result = deps.trainer(
+    trainer = with_checkpoints(deps, directory / CHECKPOINT_DIR, resume=job.attempts > 1)
+    result = trainer(
         build_train_config(hyperparams, spec), dataset, seed=hyperparams.seed, on_epoch=on_epoch
     )
     artifact_path = directory / ARTIFACT_NAME
@@ -227,13 +230,26 @@ def _train_and_register(
     metrics = {k: float(v) for k, v in result.metrics.items()}
     _keep_lock(lock)
     version = _register(job, deps, artifact_path, sha256, metrics, result.artifact.input_schema)
+    resumed = getattr(result, "resumed_from_epoch", None)
+    if resumed is not None:
+        metrics = {**metrics, "resumed_from_epoch": float(resumed)}
     return {
         "metrics": metrics,
-        "history": history,
+        "history": result.history,
         "model_version": version,
         "artifact_uri": artifact_path.as_uri(),
         "artifact_sha256": sha256,
     }
+
+
+def with_checkpoints(deps: TrainingDeps, directory: Path, *, resume: bool) -> Trainer:
+    """Return the trainer bound to the job's checkpoint directory.
+
+    A retried job (``resume``) continues from its newest checkpoint; a first attempt starts
+    from scratch.
+    """
+    manager = CheckpointManager(directory, keep_last=deps.keep_checkpoints)
+    return functools.partial(deps.trainer, checkpoints=manager, resume=resume)
 
 
 def _keep_lock(lock: DistributedLock) -> None:

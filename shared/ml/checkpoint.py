@@ -17,10 +17,10 @@ import numpy as np
 
 from shared.errors import UnsafeArtifactError, ValidationError
 from shared.ml import model_loader
-from shared.ml.model_loader import decode_npz, encode_npz, resolve_inside
+from shared.ml.model_loader import decode_npz, encode_npz, group_arrays, resolve_inside
 
 FORMAT_NAME = "synapsenet-checkpoint"
-SECTIONS = ("weights", "buffers", "velocity")
+SECTIONS = ("weights", "buffers", "velocity", "best")
 CHECKPOINT_RE = re.compile(r"^ckpt-(\d{8})\.npz$")
 
 _path_locks: dict[str, threading.Lock] = {}
@@ -43,6 +43,7 @@ class TrainingState:
     rng_state: dict[str, Any] | None = None
     scaler: dict[str, Any] | None = None
     buffers: dict[str, np.ndarray] = field(default_factory=dict)
+    best: dict[str, np.ndarray] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -52,6 +53,7 @@ def encode_checkpoint(state: TrainingState) -> bytes:
         "weights": state.weights,
         "buffers": state.buffers,
         "velocity": state.optimizer.get("velocity", {}),
+        "best": state.best,
     }
     arrays = {f"{s}/{k}": np.asarray(v) for s, items in sections.items() for k, v in items.items()}
     header = {
@@ -68,17 +70,13 @@ def encode_checkpoint(state: TrainingState) -> bytes:
 def decode_checkpoint(data: bytes) -> TrainingState:
     """Parse and verify checkpoint bytes written by ``encode_checkpoint``."""
     header, arrays = decode_npz(data, format_name=FORMAT_NAME)
-    sections: dict[str, dict[str, np.ndarray]] = {s: {} for s in SECTIONS}
-    for key, arr in arrays.items():
-        section, _, name = key.partition("/")
-        if section not in sections or not name:
-            raise UnsafeArtifactError(f"checkpoint has an unknown entry {key!r}")
-        sections[section][name] = arr
+    sections = group_arrays(arrays, SECTIONS)
     if not isinstance(header.get("step"), int):
         raise ValidationError("checkpoint header has no step")
     return TrainingState(
         weights=sections["weights"],
         buffers=sections["buffers"],
+        best=sections["best"],
         step=header["step"],
         optimizer={"velocity": sections["velocity"], "steps": header.get("optimizer_steps", 0)},
         rng_state=header.get("rng_state"),

@@ -414,6 +414,19 @@ def decode_npz(data: bytes, *, format_name: str) -> tuple[dict[str, Any], dict[s
     return header, arrays
 
 
+def group_arrays(
+    arrays: dict[str, np.ndarray], groups: tuple[str, ...]
+) -> dict[str, dict[str, np.ndarray]]:
+    """Split ``group/name`` keys into one mapping per group; any other key is refused."""
+    grouped: dict[str, dict[str, np.ndarray]] = {group: {} for group in groups}
+    for key, arr in arrays.items():
+        group, _, name = key.partition("/")
+        if group not in grouped or not name:
+            raise UnsafeArtifactError(f"archive has an unknown entry {key!r}")
+        grouped[group][name] = arr
+    return grouped
+
+
 def _read_arrays(data: bytes) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     try:

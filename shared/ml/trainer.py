@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ import numpy as np
 
 from shared.errors import ValidationError
 from shared.ml import layers, metrics
+from shared.ml.checkpoint import CheckpointManager, TrainingState
 from shared.ml.data import BatchIterator, Dataset, Standardizer
 from shared.ml.model_loader import ModelArtifact
 from shared.ml.optim import SGD, GradientAccumulator, clip_grad_norm
@@ -19,6 +21,7 @@ from shared.ml.precision import DynamicLossScaler, MixedPrecisionOptimizer
 from shared.ml.schedules import make_schedule
 
 Model = layers.MLP | layers.LinearModel
+FLOAT_FIELDS = frozenset({"train_loss", "val_loss", "lr", "best_loss"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class TrainResult:
     artifact: ModelArtifact
     history: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    resumed_from_epoch: int | None = None
 
 
 def _check_task(config: TrainConfig, dataset: Dataset) -> None:
@@ -206,14 +210,33 @@ class _Loop:
         return state
 
 
+@dataclass
+class _Progress:
+    """Epoch-level state that a checkpoint carries besides the loop: history, early stopping."""
+
+    best: tuple[float, int, dict[str, np.ndarray]]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    waited: int = 0
+    stopped: bool = False
+    next_epoch: int = 0
+    resumed_from_epoch: int | None = None
+
+
 def train(
     config: TrainConfig,
     dataset: Dataset,
     *,
     seed: int,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    checkpoints: CheckpointManager | str | os.PathLike[str] | None = None,
+    resume: bool = True,
 ) -> TrainResult:
-    """Train a model; the same seed gives bitwise-identical weights."""
+    """Train a model; the same seed gives bitwise-identical weights.
+
+    With ``checkpoints`` (a manager or a directory) the full training state is saved after
+    every epoch, once ``on_epoch`` has accepted it; with ``resume`` the run continues from the
+    newest checkpoint there and ends exactly as an uninterrupted run would.
+    """
     _check_task(config, dataset)
     init_rng, shuffle_rng = np.random.default_rng(seed).spawn(2)
     scaler = Standardizer.fit(dataset.X_train)
@@ -226,29 +249,125 @@ def train(
         raise ValidationError("batch_size exceeds the training set and drop_last is set")
     total = math.ceil(len(batches) / config.accumulation_steps) * config.epochs
     loop = _Loop(config, dataset, model, total)
-    history: list[dict[str, Any]] = []
-    best = (math.inf, -1, loop.snapshot())
-    waited = 0
-    for epoch in range(config.epochs):
+    manager = _as_manager(checkpoints)
+    progress = _Progress(best=(math.inf, -1, loop.snapshot()))
+    latest = manager.load_latest() if manager is not None and resume else None
+    if latest is not None:
+        progress = _restore(loop, shuffle_rng, latest)
+    for epoch in range(progress.next_epoch, config.epochs):
+        if progress.stopped:
+            break
         losses = [loop.micro_step(X_tr[idx], dataset.y_train[idx]) for idx in batches]
         if loop.accumulator.count:
             loop.apply()
         record = _epoch_record(epoch, losses, loop, loop.val_loss(X_val, dataset.y_val))
-        history.append(record)
+        _advance(progress, config, record, loop)
         if on_epoch is not None:
             on_epoch(record)
-        if record["val_loss"] < best[0] - config.min_delta:
-            best, waited = (record["val_loss"], epoch, loop.snapshot()), 0
-        else:
-            waited += 1
-        if config.patience is not None and waited >= config.patience:
-            break
+        if manager is not None:
+            manager.save(_capture(loop, shuffle_rng, progress))
+    best = progress.best
     final = best[2] if config.patience is not None else loop.snapshot()
     artifact = _to_artifact(config, dataset, scaler, final, seed, best_epoch=best[1])
     result_metrics = evaluate(artifact, dataset.X_val, dataset.y_val)
     artifact.metadata["metrics"] = result_metrics
-    artifact.metadata["epochs_run"] = len(history)
-    return TrainResult(artifact=artifact, history=history, metrics=result_metrics)
+    artifact.metadata["epochs_run"] = len(progress.history)
+    return TrainResult(
+        artifact=artifact,
+        history=progress.history,
+        metrics=result_metrics,
+        resumed_from_epoch=progress.resumed_from_epoch,
+    )
+
+
+def _advance(progress: _Progress, config: TrainConfig, record: dict[str, Any], loop: _Loop) -> None:
+    """Record a finished epoch and update the early-stopping state."""
+    progress.history.append(record)
+    progress.next_epoch = record["epoch"] + 1
+    if record["val_loss"] < progress.best[0] - config.min_delta:
+        progress.best = (record["val_loss"], record["epoch"], loop.snapshot())
+        progress.waited = 0
+    else:
+        progress.waited += 1
+    progress.stopped = config.patience is not None and progress.waited >= config.patience
+
+
+def _as_manager(
+    checkpoints: CheckpointManager | str | os.PathLike[str] | None,
+) -> CheckpointManager | None:
+    if checkpoints is None or isinstance(checkpoints, CheckpointManager):
+        return checkpoints
+    return CheckpointManager(checkpoints)
+
+
+def _capture(loop: _Loop, rng: np.random.Generator, progress: _Progress) -> TrainingState:
+    """Return everything needed to continue after the epoch that just finished."""
+    best_loss, best_epoch, best_state = progress.best
+    return TrainingState(
+        weights={k: v.copy() for k, v in loop.master.items()},
+        step=loop.step,
+        optimizer=loop.optimizer.state_dict(),
+        rng_state=rng.bit_generator.state,
+        scaler=loop.amp.scaler.state_dict() if loop.amp is not None else None,
+        buffers=_buffers(loop.model),
+        best=best_state if loop.config.patience is not None else {},
+        extra={
+            "next_epoch": progress.next_epoch,
+            "waited": progress.waited,
+            "stopped": progress.stopped,
+            "best_loss": _to_json_float(best_loss),
+            "best_epoch": best_epoch,
+            "history": [
+                {k: _to_json_float(v) if isinstance(v, float) else v for k, v in r.items()}
+                for r in progress.history
+            ],
+        },
+    )
+
+
+def _restore(loop: _Loop, rng: np.random.Generator, state: TrainingState) -> _Progress:
+    """Load a checkpoint into the loop and the shuffling generator; return the epoch state."""
+    if set(state.weights) != set(loop.master):
+        raise ValidationError("checkpoint weights do not match the model")
+    for name, param in loop.master.items():
+        param[...] = state.weights[name]
+    loop.optimizer.load_state_dict(state.optimizer)
+    loop.step = state.step
+    rng.bit_generator.state = state.rng_state
+    if loop.amp is not None:
+        loop.amp.scaler.load_state_dict(state.scaler or {})
+        _assign(loop.model, loop.amp.refresh_half())
+    if isinstance(loop.model, layers.MLP):
+        loop.model.load_buffers(state.buffers)
+    extra = state.extra
+    history = [{k: _from_json_float(k, v) for k, v in r.items()} for r in extra["history"]]
+    best_state = dict(state.best) if state.best else loop.snapshot()
+    best_loss = _from_json_float("best_loss", extra["best_loss"])
+    return _Progress(
+        best=(best_loss, int(extra["best_epoch"]), best_state),
+        history=history,
+        waited=int(extra["waited"]),
+        stopped=bool(extra["stopped"]),
+        next_epoch=int(extra["next_epoch"]),
+        resumed_from_epoch=int(extra["next_epoch"]) - 1,
+    )
+
+
+def _buffers(model: Model) -> dict[str, np.ndarray]:
+    if isinstance(model, layers.MLP):
+        return {k: v.copy() for k, v in model.buffers().items()}
+    return {}
+
+
+def _to_json_float(value: float) -> float | str:
+    # Checkpoint headers are strict JSON; a diverged loss (inf/nan) is kept as its text.
+    return value if math.isfinite(value) else repr(float(value))
+
+
+def _from_json_float(key: str, value: Any) -> Any:
+    if isinstance(value, str) and key in FLOAT_FIELDS:
+        return float(value)
+    return value
 
 
 def _epoch_record(epoch: int, losses: list[float], loop: _Loop, val_loss: float) -> dict[str, Any]:

@@ -58,14 +58,14 @@ class GatedTrainer:
         )
         self.calls = 0
 
-    def __call__(self, config, dataset, *, seed, on_epoch=None):
+    def __call__(self, config, dataset, *, seed, on_epoch=None, **options):
         self.calls += 1
         if self.calls == 1:
             self.inside.set()
             assert self.gate.wait(WAIT)
         else:
             self.second.set()
-        return train(config, dataset, seed=seed, on_epoch=on_epoch)
+        return train(config, dataset, seed=seed, on_epoch=on_epoch, **options)
 
 
 def queued_job(env, model_name="churn"):
@@ -144,13 +144,13 @@ def test_jobs_of_different_models_do_not_wait_for_each_other(tmp_path, lock_cloc
     assert run_job(queued_job(env, "fraud"), env.deps) == "succeeded"
 
 
-def crashing_trainer(config, dataset, *, seed, on_epoch=None):
+def crashing_trainer(config, dataset, *, seed, on_epoch=None, **options):
     def crash(record):
         if record["epoch"] == 1:
             raise RuntimeError("worker lost its GPU at epoch 1")
         on_epoch(record)
 
-    return train(config, dataset, seed=seed, on_epoch=crash)
+    return train(config, dataset, seed=seed, on_epoch=crash, **options)
 
 
 def test_job_crashing_mid_training_releases_the_lock(tmp_path, lock_clock):
@@ -190,12 +190,12 @@ def test_lock_of_a_dead_holder_expires_after_its_ttl(tmp_path, lock_clock):
 
 
 def test_job_that_loses_its_lease_stops_before_registering(tmp_path, lock_clock):
-    def slow_trainer(config, dataset, *, seed, on_epoch=None):
+    def slow_trainer(config, dataset, *, seed, on_epoch=None, **options):
         def stall(record):
             lock_clock.advance(10_000)
             on_epoch(record)
 
-        return train(config, dataset, seed=seed, on_epoch=stall)
+        return train(config, dataset, seed=seed, on_epoch=stall, **options)
 
     env = make_env(tmp_path, lock_clock, trainer=slow_trainer)
     job_id = queued_job(env)
