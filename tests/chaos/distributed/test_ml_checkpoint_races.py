@@ -11,6 +11,9 @@ from tests.utils.ml import fake_fsync  # noqa: F401
 
 pytestmark = [pytest.mark.training, pytest.mark.usefixtures("fake_fsync")]
 
+# Bound on barrier and join waits: never reached on a correct run, generous under load.
+WAIT = 30.0
+
 
 def state_for(step: int) -> TrainingState:
     """A state whose every array encodes its step, so a mixed file is detectable."""
@@ -46,14 +49,14 @@ def run_writers(target, steps, on_written, **kwargs):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=5)
+        t.join(timeout=WAIT)
     assert not errors and not any(t.is_alive() for t in threads)
     return digests
 
 
 def test_concurrent_saves_leave_one_complete_checkpoint(tmp_path):
     target = tmp_path / "latest.npz"
-    barrier = threading.Barrier(2, timeout=5)
+    barrier = threading.Barrier(2, timeout=WAIT)
     digests = run_writers(target, (1, 2), lambda tmp: barrier.wait())
     on_disk = hashlib.sha256(target.read_bytes()).hexdigest()
     assert on_disk in digests.values()
@@ -62,7 +65,7 @@ def test_concurrent_saves_leave_one_complete_checkpoint(tmp_path):
 
 def test_nothing_is_published_until_a_writer_has_finished(tmp_path):
     target = tmp_path / "latest.npz"
-    barrier = threading.Barrier(2, timeout=5)
+    barrier = threading.Barrier(2, timeout=WAIT)
     seen = []
 
     def hook(tmp):
@@ -78,7 +81,7 @@ def test_nothing_is_published_until_a_writer_has_finished(tmp_path):
 def test_previous_checkpoint_stays_readable_while_writers_race(tmp_path):
     target = tmp_path / "latest.npz"
     save_checkpoint(state_for(7), target)
-    barrier = threading.Barrier(2, timeout=5)
+    barrier = threading.Barrier(2, timeout=WAIT)
     during = []
 
     def hook(tmp):
@@ -93,7 +96,7 @@ def test_previous_checkpoint_stays_readable_while_writers_race(tmp_path):
 
 def test_temporary_files_are_cleaned_up_after_racing_saves(tmp_path):
     target = tmp_path / "latest.npz"
-    barrier = threading.Barrier(2, timeout=5)
+    barrier = threading.Barrier(2, timeout=WAIT)
     run_writers(target, (3, 4), lambda tmp: barrier.wait())
     assert [p.name for p in tmp_path.iterdir()] == ["latest.npz"]
 
@@ -101,7 +104,7 @@ def test_temporary_files_are_cleaned_up_after_racing_saves(tmp_path):
 def test_manager_rotation_under_concurrent_saves_keeps_the_newest(tmp_path):
     manager = CheckpointManager(tmp_path, keep_last=2)
     manager.save(state_for(1))
-    barrier = threading.Barrier(2, timeout=5)
+    barrier = threading.Barrier(2, timeout=WAIT)
     errors = []
 
     def writer(step):
@@ -114,7 +117,7 @@ def test_manager_rotation_under_concurrent_saves_keeps_the_newest(tmp_path):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=5)
+        t.join(timeout=WAIT)
     assert not errors
     assert [p.name for p in manager.list()] == ["ckpt-00000002.npz", "ckpt-00000003.npz"]
     for path in manager.list():
