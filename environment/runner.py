@@ -39,8 +39,14 @@ def clean_env(plugin_dir: Path, home: Path) -> dict[str, str]:
     }
 
 
-def _pytest_command(tree: Path, plugin: str, limits: RunLimits, extra: list[str]) -> list[str]:
-    """Build the pytest command line for a tree."""
+def _pytest_command(
+    tree: Path, plugin: str, limits: RunLimits, extra: list[str], basetemp: Path
+) -> list[str]:
+    """Build the pytest command line for a tree.
+
+    Each run gets its own ``--basetemp``: pytest's shared numbered temp folders are pruned by
+    whichever session starts next, which would delete files under a concurrent run's tests.
+    """
     return [
         sys.executable,
         "-P",
@@ -55,6 +61,7 @@ def _pytest_command(tree: Path, plugin: str, limits: RunLimits, extra: list[str]
         "-p",
         "no:cacheprovider",
         f"--timeout={limits.per_test}",
+        f"--basetemp={basetemp}",
         *extra,
     ]
 
@@ -95,7 +102,8 @@ def run_suite(
         report_path = scratch_dir / "report.jsonl"
         env = clean_env(plugin_dir, home)
         env.update(SYNAPSE_REPORT_PATH=str(report_path), SYNAPSE_REPORT_KEY=key)
-        command = _pytest_command(tree, plugin, limits, list(extra_args or []))
+        basetemp = scratch_dir / "tmp"
+        command = _pytest_command(tree, plugin, limits, list(extra_args or []), basetemp)
         log = log_path or scratch_dir / "pytest.log"
         finished = _run(command, tree, env, log, limits.total)
         report = read_report(report_path, key.encode())
