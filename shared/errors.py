@@ -24,6 +24,11 @@ class SynapseError(Exception):
         return body
 
 
+class BadRequestError(SynapseError):
+    status_code = 400
+    code = "bad_request"
+
+
 class ValidationError(SynapseError):
     status_code = 422
     code = "validation_error"
@@ -51,6 +56,16 @@ class NotFoundError(SynapseError):
 class ConflictError(SynapseError):
     status_code = 409
     code = "conflict"
+
+
+class PayloadTooLargeError(SynapseError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(SynapseError):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class ServiceUnavailableError(SynapseError):

@@ -24,7 +24,14 @@ from shared.clients.base import (
     ServiceClient,
     StaticDiscovery,
 )
-from shared.errors import AuthenticationError, NotFoundError, SynapseError
+from shared.errors import (
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    SynapseError,
+    UnsupportedMediaTypeError,
+)
 from shared.services import SERVICES
 from shared.web import create_service_app
 
@@ -58,21 +65,6 @@ NOT_FORWARDED = HOP_BY_HOP | {
     "x-correlation-id",
 }
 NOT_RETURNED = HOP_BY_HOP | {"content-length", "content-encoding", "x-correlation-id"}
-
-
-class BadRequestError(SynapseError):
-    status_code = 400
-    code = "bad_request"
-
-
-class PayloadTooLargeError(SynapseError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaTypeError(SynapseError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 def routable_services(settings: Settings) -> dict[str, str]:
