@@ -6,7 +6,7 @@ Usage:
     python -m harness build --out DIR [--bugs all|none|ID,ID,...]
     python -m harness solve DIR
     python -m harness score DIR [--json FILE] [--previous FILE]
-    python -m harness verify [--quick]
+    python -m harness verify [--quick] [--logs DIR]
     python -m harness demo --out DIR
 """
 
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--previous", type=Path, help="results JSON of the previous scored run")
     verify = sub.add_parser("verify", help="check the catalogue quality gates")
     verify.add_argument("--quick", action="store_true", help="static gates only, no suite runs")
+    verify.add_argument("--logs", type=Path, help="keep every suite run's pytest output here")
     demo = sub.add_parser("demo", help="build all bugs, score, solve, score again")
     demo.add_argument("--out", type=Path, required=True)
     return parser

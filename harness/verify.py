@@ -128,11 +128,13 @@ def _outcome_key(result: ProbeResult) -> dict[str, str]:
     return dict(result.report.outcomes) | {f"!{p}": "" for p in describe_problems(result)}
 
 
-def suite_gates(root: Path, catalogue: dict[str, Bug], expected: dict[str, dict]) -> list[Gate]:
-    """Run the gates that need suite runs: 2, 3, 4, 5 (fresh) and 7 (reward)."""
+def suite_gates(
+    root: Path, catalogue: dict[str, Bug], expected: dict[str, dict], log_dir: Path | None = None
+) -> list[Gate]:
+    """Run the gates that need suite runs: 2, 3, 4 and 5 (fresh)."""
     bugs = list(catalogue.values())
     sets = [[]] * RUNS + [bugs] * RUNS + [[b] for b in bugs]
-    results = probe_many(root, sets)
+    results = probe_many(root, sets, log_dir=log_dir)
     mains, alls, singles = results[:RUNS], results[RUNS : 2 * RUNS], results[2 * RUNS :]
     gate2 = Gate("2: main passes 100%; all-bugs tree below 10% with its recorded passing set")
     missing = sorted(set(expected) - set(mains[0].report.passing))
@@ -221,7 +223,7 @@ def verify_command(args) -> int:
         return 1
     gates = static_gates(root, catalogue, set(expected))
     if not args.quick and all(g.passed for g in gates):
-        gates += suite_gates(root, catalogue, expected)
+        gates += suite_gates(root, catalogue, expected, args.logs)
         gates.append(solved_reward_gate(root, catalogue))
     print_report(gates)
     failed = [g for g in gates if not g.passed]

@@ -7,7 +7,9 @@ import tomllib
 
 import pytest
 
+from harness.catalogue import load_catalogue
 from harness.cli import main
+from harness.probe import probe_many
 from harness.tests.factories import MEAN_EDIT, SCALE_EDIT, make_root, write_bug
 
 SCALE_TEST = "tests/unit/ml_pipeline/test_calc.py::test_scale_multiplies"
@@ -75,3 +77,13 @@ def test_build_score_solve_score(root, tmp_path, capsys):
 def test_unknown_bug_is_a_clear_error(root, capsys):
     assert main(["--root", str(root), "probe", "Q1"]) == 2
     assert capsys.readouterr().err == "error: unknown bug ID(s): Q1\n"
+
+
+def test_probe_runs_keep_their_pytest_output_when_asked(root, tmp_path):
+    catalogue = load_catalogue(root / "bugs")
+    logs = tmp_path / "logs"
+    results = probe_many(root, [[], [catalogue["M1"]]], log_dir=logs)
+    assert [r.failing for r in results] == [[], [SCALE_TEST]]
+    assert sorted(p.name for p in logs.iterdir()) == ["000-main.log", "001-M1.log"]
+    assert "FAILED " + SCALE_TEST in (logs / "001-M1.log").read_text()
+    assert "FAILED" not in (logs / "000-main.log").read_text()

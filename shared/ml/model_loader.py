@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,11 @@ MAX_HEADER_BYTES = 1024 * 1024
 ALLOWED_DTYPE_KINDS = frozenset("fiub")
 # A fixed zip timestamp makes identical artifacts byte-identical, so their checksums match.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+# numpy parses every .npy header with ast.literal_eval, and CPython 3.11's AST constructor
+# tracks its recursion depth in per-interpreter state: two threads parsing at once can fail
+# with "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905). Archive
+# reads therefore take this process-wide lock.
+NPZ_READ_LOCK = threading.Lock()
 
 
 @dataclass
@@ -430,7 +436,7 @@ def group_arrays(
 def _read_arrays(data: bytes) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        with NPZ_READ_LOCK, np.load(io.BytesIO(data), allow_pickle=False) as npz:
             for key in npz.files:
                 arr = npz[key]
                 if arr.dtype.kind not in ALLOWED_DTYPE_KINDS:

@@ -34,7 +34,8 @@ def assert_consistent(state: TrainingState) -> None:
     assert state.optimizer["steps"] == step
 
 
-def run_writers(target, steps, on_written, **kwargs):
+def run_writers(target, steps, on_written, barrier, **kwargs):
+    """Run one saving thread per step; a failing writer breaks ``barrier`` so none waits on it."""
     digests, errors = {}, []
 
     def writer(step):
@@ -44,20 +45,22 @@ def run_writers(target, steps, on_written, **kwargs):
             )
         except Exception as exc:  # surfaced below
             errors.append(exc)
+            barrier.abort()
 
     threads = [threading.Thread(target=writer, args=(s,)) for s in steps]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=WAIT)
-    assert not errors and not any(t.is_alive() for t in threads)
+    assert not errors, errors
+    assert not any(t.is_alive() for t in threads)
     return digests
 
 
 def test_concurrent_saves_leave_one_complete_checkpoint(tmp_path):
     target = tmp_path / "latest.npz"
     barrier = threading.Barrier(2, timeout=WAIT)
-    digests = run_writers(target, (1, 2), lambda tmp: barrier.wait())
+    digests = run_writers(target, (1, 2), lambda tmp: barrier.wait(), barrier)
     on_disk = hashlib.sha256(target.read_bytes()).hexdigest()
     assert on_disk in digests.values()
     assert_consistent(load_checkpoint(target))
@@ -73,7 +76,7 @@ def test_nothing_is_published_until_a_writer_has_finished(tmp_path):
         seen.append(target.exists())
         barrier.wait()  # neither publishes before both have looked
 
-    run_writers(target, (1, 2), hook)
+    run_writers(target, (1, 2), hook, barrier)
     assert seen == [False, False]
     assert_consistent(load_checkpoint(target))
 
@@ -89,7 +92,7 @@ def test_previous_checkpoint_stays_readable_while_writers_race(tmp_path):
         during.append(load_checkpoint(target).step)
         barrier.wait()
 
-    run_writers(target, (8, 9), hook)
+    run_writers(target, (8, 9), hook, barrier)
     assert during == [7, 7]
     assert load_checkpoint(target).step in (8, 9)
 
@@ -97,7 +100,7 @@ def test_previous_checkpoint_stays_readable_while_writers_race(tmp_path):
 def test_temporary_files_are_cleaned_up_after_racing_saves(tmp_path):
     target = tmp_path / "latest.npz"
     barrier = threading.Barrier(2, timeout=WAIT)
-    run_writers(target, (3, 4), lambda tmp: barrier.wait())
+    run_writers(target, (3, 4), lambda tmp: barrier.wait(), barrier)
     assert [p.name for p in tmp_path.iterdir()] == ["latest.npz"]
 
 
@@ -112,13 +115,14 @@ def test_manager_rotation_under_concurrent_saves_keeps_the_newest(tmp_path):
             manager.save(state_for(step), on_written=lambda tmp: barrier.wait())
         except Exception as exc:  # surfaced below
             errors.append(exc)
+            barrier.abort()
 
     threads = [threading.Thread(target=writer, args=(s,)) for s in (2, 3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=WAIT)
-    assert not errors
+    assert not errors, errors
     assert [p.name for p in manager.list()] == ["ckpt-00000002.npz", "ckpt-00000003.npz"]
     for path in manager.list():
         assert_consistent(load_checkpoint(path))

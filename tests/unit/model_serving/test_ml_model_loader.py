@@ -1,9 +1,12 @@
 """Model artifacts: save/load round trips, predictions, schema handling and validation."""
 
+import ast
+
 import numpy as np
 import pytest
 
 from shared.errors import ValidationError
+from shared.ml import model_loader
 from shared.ml.model_loader import ModelArtifact, file_sha256, load_model, save_model
 from shared.ml.trainer import train
 from tests.utils.ml import (  # noqa: F401
@@ -139,3 +142,20 @@ def test_missing_artifact_is_a_validation_error(tmp_path):
 def test_save_syncs_the_file_and_its_directory(tmp_path, fake_fsync):  # noqa: F811
     save_model(logistic_artifact(), tmp_path / "m.npz")
     assert len(fake_fsync) == 2
+
+
+def test_numpy_parses_array_headers_only_under_the_read_lock(tmp_path, monkeypatch):
+    """numpy reads .npy headers with the AST, which CPython 3.11 cannot build in two threads."""
+    held = []
+    literal_eval = ast.literal_eval
+
+    def spy(source):
+        held.append(model_loader.NPZ_READ_LOCK.locked())
+        return literal_eval(source)
+
+    save_model(mlp_artifact(), tmp_path / "m.npz")
+    monkeypatch.setattr(ast, "literal_eval", spy)
+    load_model(tmp_path / "m.npz")
+    assert len(held) == len(mlp_artifact().weights) + 3  # header + normalisation arrays
+    assert all(held)
+    assert not model_loader.NPZ_READ_LOCK.locked()
