@@ -34,27 +34,38 @@ def assert_consistent(state: TrainingState) -> None:
     assert state.optimizer["steps"] == step
 
 
-def run_writers(target, steps, on_written, barrier, **kwargs):
-    """Run one saving thread per step; a failing writer breaks ``barrier`` so none waits on it."""
-    digests, errors = {}, []
+def run_concurrently(save, steps, barrier):
+    """Call ``save(step)`` in one thread per step and return the results by step.
 
-    def writer(step):
+    A failing call breaks ``barrier``, so the other threads stop waiting and its error is
+    reported instead of a timeout.
+    """
+    results, errors = {}, []
+
+    def worker(step):
         try:
-            digests[step] = save_checkpoint(
-                state_for(step), target, on_written=on_written, **kwargs
-            )
+            results[step] = save(step)
         except Exception as exc:  # surfaced below
             errors.append(exc)
             barrier.abort()
 
-    threads = [threading.Thread(target=writer, args=(s,)) for s in steps]
+    threads = [threading.Thread(target=worker, args=(s,)) for s in steps]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=WAIT)
     assert not errors, errors
     assert not any(t.is_alive() for t in threads)
-    return digests
+    return results
+
+
+def run_writers(target, steps, on_written, barrier):
+    """Save the state of each step to ``target`` concurrently; return the digests by step."""
+    return run_concurrently(
+        lambda step: save_checkpoint(state_for(step), target, on_written=on_written),
+        steps,
+        barrier,
+    )
 
 
 def test_concurrent_saves_leave_one_complete_checkpoint(tmp_path):
@@ -108,21 +119,11 @@ def test_manager_rotation_under_concurrent_saves_keeps_the_newest(tmp_path):
     manager = CheckpointManager(tmp_path, keep_last=2)
     manager.save(state_for(1))
     barrier = threading.Barrier(2, timeout=WAIT)
-    errors = []
-
-    def writer(step):
-        try:
-            manager.save(state_for(step), on_written=lambda tmp: barrier.wait())
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=writer, args=(s,)) for s in (2, 3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=WAIT)
-    assert not errors, errors
+    run_concurrently(
+        lambda step: manager.save(state_for(step), on_written=lambda tmp: barrier.wait()),
+        (2, 3),
+        barrier,
+    )
     assert [p.name for p in manager.list()] == ["ckpt-00000002.npz", "ckpt-00000003.npz"]
     for path in manager.list():
         assert_consistent(load_checkpoint(path))
