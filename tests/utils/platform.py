@@ -47,7 +47,7 @@ from services.inference.main import create_app as create_inference
 from services.training.main import create_app as create_training
 from services.training.registry_client import HttpModelRegistry
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
-from shared.clients.inprocess import InProcessTransport
+from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
 from shared.ml.model_loader import ModelArtifact
 from shared.ml.trainer import TrainResult, train
 from shared.utils.distributed import InMemoryLockFactory
@@ -115,11 +115,11 @@ class Trained:
         return int(self.job["model_version"])
 
 
-class ServedApp(httpx.BaseTransport):
+class ServedApp(ASGIBridgeTransport):
     """An ASGI app running like a service process: one event loop, lifespan entered once."""
 
     def __init__(self, app: FastAPI, stack: ExitStack) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
+        super().__init__(app, raise_app_exceptions=True)
         self._portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
         stack.enter_context(
             self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
@@ -129,13 +129,6 @@ class ServedApp(httpx.BaseTransport):
         """Run the app for one request on the service's loop and return the read response."""
         request.read()
         return self._portal.call(self._send, request)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._asgi.handle_async_request(request)
-        content = await response.aread()
-        dropped = {b"content-encoding", b"content-length"}
-        headers = [(k, v) for k, v in response.headers.raw if k.lower() not in dropped]
-        return httpx.Response(response.status_code, headers=headers, content=content)
 
 
 def client_for(service: str, transport: httpx.BaseTransport) -> ServiceClient:
