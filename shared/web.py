@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from shared.discovery import registered
 from shared.errors import SynapseError
 
 HealthCheck = Callable[[], dict]
@@ -21,7 +24,7 @@ def create_service_app(
     lifespan=None,
 ) -> FastAPI:
     """Create a FastAPI app named after the service with /health and JSON problem errors."""
-    app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=lifespan)
+    app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=announced(name, lifespan))
     app.state.service_name = name
 
     @app.get("/health", tags=["ops"])
@@ -33,6 +36,21 @@ def create_service_app(
 
     install_error_handlers(app)
     return app
+
+
+def announced(name: str, inner: Any = None) -> Callable[[FastAPI], Any]:
+    """Return a lifespan that registers the instance with discovery around ``inner``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with registered(name):
+            if inner is None:
+                yield
+            else:
+                async with inner(app):
+                    yield
+
+    return lifespan
 
 
 def install_error_handlers(app: FastAPI) -> None:
