@@ -54,6 +54,9 @@ class PromotionFollower:
         self.bus = bus
         self.handled = 0
         self.consumer = bus.subscribe(PROMOTIONS_TOPIC, group, auto_offset_reset="latest")
+        # A new group starts at the end of the topic when it first polls: poll now, so
+        # promotions published after start-up are never skipped.
+        self.process_pending()
 
     def process_pending(self, max_records: int = 100, timeout_ms: int = 0) -> int:
         """Handle the events waiting for this group and commit them; return how many."""
