@@ -6,7 +6,6 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from infra.stack import REAL_BACKENDS
 from shared import backends
 from shared.cache.memory import InMemoryCache
 from shared.cache.redis import RedisCache
@@ -47,13 +46,6 @@ def test_an_unknown_backend_is_refused_naming_the_variable_and_the_choices(port)
 def test_an_unknown_port_is_refused():
     with pytest.raises(ValidationError, match="unknown port 'queue'"):
         backends.create("queue")
-
-
-def test_the_local_stack_selects_a_real_backend_for_every_port():
-    names = {f"SYNAPSE_{port.upper()}_BACKEND": table for port, table in backends.BACKENDS.items()}
-    assert set(REAL_BACKENDS) == set(names)
-    for variable, name in REAL_BACKENDS.items():
-        assert name in names[variable] and name not in ("memory", "static")
 
 
 def test_real_backends_are_built_from_the_infrastructure_settings():
