@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
 import tomllib
 from pathlib import Path
 
+import django
 import pytest
 
 from environment import categories
@@ -100,6 +102,9 @@ def test_django_app_labels_are_free_and_distinct() -> None:
     "spec", [s for s in built_services() if s.framework == "django"], ids=lambda s: s.name
 )
 def test_built_django_service_has_its_app_config_and_urlconf(spec: ServiceSpec) -> None:
+    # Works with or without pytest-django (-p no:django): setup() is a no-op once populated.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.django_project.settings")
+    django.setup()
     from django.apps import apps
 
     assert apps.get_app_config(spec.app_label).name == spec.package
