@@ -20,7 +20,7 @@ from shared.events.memory import InMemoryEventBus
 from shared.events.schema import PLATFORM_TOPICS
 from shared.infra_settings import InfraSettings
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 
 class RecordingFactory:
