@@ -54,9 +54,11 @@ class PromotionFollower:
         self.bus = bus
         self.handled = 0
         self.consumer = bus.subscribe(PROMOTIONS_TOPIC, group, auto_offset_reset="latest")
-        # A new group starts at the end of the topic when it first polls: poll now, so
-        # promotions published after start-up are never skipped.
+        # A new group starts at the end of the topic when it first polls: poll now and commit
+        # that position, so neither a late first poll nor an eviction and rejoin can skip
+        # promotions published after start-up.
         self.process_pending()
+        self._commit_position()
 
     def process_pending(self, max_records: int = 100, timeout_ms: int = 0) -> int:
         """Handle the events waiting for this group and commit them; return how many."""
@@ -71,9 +73,10 @@ class PromotionFollower:
         """Poll (handling what arrives) until the group assigned partitions to this member."""
         for _ in range(attempts):
             if self.consumer.assignment():
+                self._commit_position()
                 return True
             self.process_pending(timeout_ms=timeout_ms)
-        return bool(self.consumer.assignment())
+        return False
 
     def handle(self, envelope: EventEnvelope) -> None:
         """Apply one event: only promotions matter to inference."""
@@ -91,6 +94,12 @@ class PromotionFollower:
     def close(self) -> None:
         """Leave the consumer group."""
         self.consumer.close()
+
+    def _commit_position(self) -> None:
+        try:
+            self.consumer.commit()
+        except SynapseError as exc:  # a rebalance in between: the next poll rejoins
+            logger.warning("could not commit the start position: %s", exc.message)
 
     def _handle_record(self, event: Event) -> None:
         # A bad event or a failed swap is logged and skipped: one poison record must not
