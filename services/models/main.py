@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,6 +99,47 @@ def get_catalog(request: Request) -> ModelCatalog:
 
 
 CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
+router = APIRouter(prefix="/api/v1/models", tags=["models"])
+
+
+@router.post("", status_code=201, response_model=ModelOut)
+def create_model(body: ModelCreate, catalog: CatalogDep) -> ModelOut:
+    """Register a new model."""
+    return catalog.create(body)
+
+
+@router.get("", response_model=ModelPage)
+def list_models(
+    catalog: CatalogDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
+    task: ModelTask | None = None,
+    tag: Annotated[str | None, Query(max_length=32)] = None,
+) -> ModelPage:
+    """List one page of models, optionally filtered by owner, task or tag."""
+    tag = tag.strip().lower() if tag is not None else None
+    filters = ModelFilters(owner=owner, task=task, tag=tag)
+    return catalog.list(filters, limit=limit, offset=offset)
+
+
+@router.get("/{name}", response_model=ModelOut)
+def get_model(name: str, catalog: CatalogDep) -> ModelOut:
+    """Return one model by name."""
+    return catalog.get(name)
+
+
+@router.patch("/{name}", response_model=ModelOut)
+def update_model(name: str, body: ModelUpdate, catalog: CatalogDep) -> ModelOut:
+    """Apply a partial update to one model."""
+    return catalog.update(name, body)
+
+
+@router.delete("/{name}", status_code=204, response_class=Response)
+def delete_model(name: str, catalog: CatalogDep) -> Response:
+    """Delete one model and its tags."""
+    catalog.delete(name)
+    return Response(status_code=204)
 
 
 def create_app(
@@ -115,39 +156,5 @@ def create_app(
     app = create_service_app("models", health=catalog.health)
     app.state.settings = settings
     app.state.catalog = catalog
-    add_routes(app)
+    app.include_router(router)
     return app
-
-
-def add_routes(app: FastAPI) -> None:
-    """Attach the model metadata routes."""
-
-    @app.post("/api/v1/models", status_code=201, response_model=ModelOut, tags=["models"])
-    def create_model(body: ModelCreate, catalog: CatalogDep) -> ModelOut:
-        return catalog.create(body)
-
-    @app.get("/api/v1/models", response_model=ModelPage, tags=["models"])
-    def list_models(
-        catalog: CatalogDep,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-        owner: Annotated[str | None, Query(max_length=64)] = None,
-        task: ModelTask | None = None,
-        tag: Annotated[str | None, Query(max_length=32)] = None,
-    ) -> ModelPage:
-        tag = tag.strip().lower() if tag is not None else None
-        filters = ModelFilters(owner=owner, task=task, tag=tag)
-        return catalog.list(filters, limit=limit, offset=offset)
-
-    @app.get("/api/v1/models/{name}", response_model=ModelOut, tags=["models"])
-    def get_model(name: str, catalog: CatalogDep) -> ModelOut:
-        return catalog.get(name)
-
-    @app.patch("/api/v1/models/{name}", response_model=ModelOut, tags=["models"])
-    def update_model(name: str, body: ModelUpdate, catalog: CatalogDep) -> ModelOut:
-        return catalog.update(name, body)
-
-    @app.delete("/api/v1/models/{name}", status_code=204, tags=["models"])
-    def delete_model(name: str, catalog: CatalogDep) -> Response:
-        catalog.delete(name)
-        return Response(status_code=204)
