@@ -23,7 +23,7 @@ from services.models.schemas import (
     ModelTask,
     ModelUpdate,
 )
-from services.models.store import ModelRepository
+from services.models.store import Base, ModelRepository
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.utils.timeutils import to_utc, utcnow
 from shared.web import create_service_app
@@ -90,7 +90,7 @@ def build_session_factory(settings: Settings) -> sessionmaker[Session]:
     """Create the engine and session factory for the configured database."""
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url)
-    return make_session_factory(engine, create_schema=settings.create_schema)
+    return make_session_factory(engine, Base.metadata if settings.create_schema else None)
 
 
 def get_catalog(request: Request) -> ModelCatalog:

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 from sqlalchemy.sql import Select
-from sqlalchemy.types import TypeDecorator
 
 from services.models.schemas import InputSchema, ModelCreate, ModelFilters, ModelOut, ModelTask
-from shared.db import Base
+from shared.db import UTCDateTime
 from shared.errors import ConflictError, NotFoundError
-from shared.utils.timeutils import to_utc
 
 
-class UTCDateTime(TypeDecorator):
-    """Store aware datetimes as UTC and always read them back as aware UTC datetimes."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else to_utc(value).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else to_utc(value, assume_utc=True)
+class Base(DeclarativeBase):
+    """Declarative base of the models service: its metadata holds only this service's tables."""
 
 
 class ModelRow(Base):

@@ -294,7 +294,8 @@ def to_out(record: store.JobRecord) -> JobOut:
 def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
     """Build production dependencies from settings; keyword arguments replace any of them."""
     if "session_factory" not in overrides:
-        overrides["session_factory"] = make_session_factory(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        overrides["session_factory"] = make_session_factory(engine, store.Base.metadata)
     if "registry" not in overrides:
         discovery = StaticDiscovery({"registry": settings.registry_url})
         overrides["registry"] = HttpModelRegistry(ServiceClient("registry", discovery=discovery))

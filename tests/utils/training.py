@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.training.config import Settings
 from services.training.main import TrainingDeps, create_app
 from services.training.registry_client import HttpModelRegistry
+from services.training.store import Base
 from shared.db import make_engine, make_session_factory
 from shared.utils.distributed import InMemoryLockFactory
 
@@ -155,7 +156,7 @@ def file_session_factory(path: Path) -> sessionmaker[Session]:
         dbapi_connection.execute("PRAGMA synchronous=OFF")
         dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
 
-    return make_session_factory(engine)
+    return make_session_factory(engine, Base.metadata)
 
 
 def training_settings(artifact_root: Path, **overrides: Any) -> Settings:
