@@ -35,6 +35,7 @@ from shared.ml.data import make_dataset
 from shared.ml.model_loader import resolve_inside, save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
 from shared.utils.distributed import DistributedLock, LockFactory, make_lock_factory
+from shared.utils.timeutils import utcnow
 from shared.web import create_service_app
 
 Clock = Callable[[], datetime]
@@ -48,11 +49,6 @@ CHECKPOINT_DIR = "checkpoints"
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_ARCHITECTURE = {"classification": "logistic", "regression": "linear"}
 ARCHITECTURE_TASKS = {"logistic": "classification", "linear": "regression"}
-
-
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
 
 
 class LockLostError(ConflictError):
