@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.training import store
 from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
-from services.training.registry_client import HttpModelRegistry, ModelRegistry
 from services.training.schemas import (
     DatasetSpec,
     Hyperparams,
@@ -27,7 +26,7 @@ from services.training.schemas import (
     JobOut,
 )
 from services.training.tasks import dispatch_run_job
-from shared.clients.base import ServiceClient, StaticDiscovery
+from shared.clients.registry import ModelRegistry, RegistryClient
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
 from shared.ml.checkpoint import CheckpointManager
@@ -293,8 +292,7 @@ def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
         engine = make_engine(settings.database_url)
         overrides["session_factory"] = make_session_factory(engine, store.Base.metadata)
     if "registry" not in overrides:
-        discovery = StaticDiscovery({"registry": settings.registry_url})
-        overrides["registry"] = HttpModelRegistry(ServiceClient("registry", discovery=discovery))
+        overrides["registry"] = RegistryClient.from_url(settings.registry_url)
     if "lock_factory" not in overrides:
         options = {"url": settings.lock_url} if settings.lock_backend == "redis" else {}
         overrides["lock_factory"] = make_lock_factory(settings.lock_backend, **options)

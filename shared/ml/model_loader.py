@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from shared.errors import UnsafeArtifactError, ValidationError
+from shared.ml.feature_utils import records_to_matrix
 
 FORMAT_NAME = "synapsenet-model"
 FORMAT_VERSION = 1
@@ -101,27 +102,6 @@ class ModelArtifact:
         mean = np.asarray(norm["mean"], dtype=np.float32)
         std = np.asarray(norm["std"], dtype=np.float32)
         return (X - mean) / std
-
-
-def records_to_matrix(instances: list[dict[str, Any]], schema: list[str]) -> np.ndarray:
-    """Build a float32 matrix from feature dicts; missing or unknown features are refused."""
-    expected = set(schema)
-    rows = []
-    for i, record in enumerate(instances):
-        if not isinstance(record, dict):
-            raise ValidationError(f"instance {i} is not an object")
-        missing = [f for f in schema if f not in record]
-        unknown = sorted(set(record) - expected)
-        if missing or unknown:
-            raise ValidationError(
-                f"instance {i} does not match the input schema",
-                details={"missing": missing, "unknown": unknown},
-            )
-        try:
-            rows.append([float(record[f]) for f in schema])
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"instance {i} has a non-numeric feature") from exc
-    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(schema))
 
 
 def _as_input_matrix(X: Any, n_features: int) -> np.ndarray:

@@ -106,7 +106,7 @@ def test_predict_records_orders_columns_by_schema():
 def test_predict_records_reports_missing_and_unknown_features():
     with pytest.raises(ValidationError) as info:
         logistic_artifact().predict_records([{"age": 1, "income": 2, "colour": 3}])
-    assert info.value.details == {"missing": ["score"], "unknown": ["colour"]}
+    assert info.value.details == {"instance": 0, "missing": ["score"], "unknown": ["colour"]}
 
 
 def test_wrong_input_width_is_a_validation_error():
