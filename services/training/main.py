@@ -31,7 +31,8 @@ from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
 from shared.ml.checkpoint import CheckpointManager
 from shared.ml.data import make_dataset
-from shared.ml.model_loader import resolve_inside, save_model
+from shared.ml.files import resolve_inside
+from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
 from shared.utils.distributed import DistributedLock, LockFactory, make_lock_factory
 from shared.utils.timeutils import utcnow
