@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from services.inference.artifacts import artifact_path, expected_sha256
 from services.inference.config import Settings, get_settings
 from services.inference.predictions import format_predictions, task_of
+from services.inference.readiness import Readiness
 from services.inference.schemas import (
     DeploymentList,
     DeployRequest,
@@ -26,7 +27,6 @@ from services.inference.schemas import (
 from shared.clients.registry import RegistryClient
 from shared.errors import (
     NotFoundError,
-    ServiceUnavailableError,
     ValidationError,
 )
 from shared.ml.feature_utils import records_to_matrix
@@ -263,58 +263,6 @@ class ModelServer:
 
 def _by_name(deployment: Deployment) -> str:
     return deployment.name
-
-
-class Readiness:
-    """Wait for the registry at startup with bounded, backed-off /health probes."""
-
-    def __init__(
-        self,
-        probe: Callable[[], bool],
-        *,
-        attempts: int,
-        backoff: float,
-        max_backoff: float,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.state = "starting"
-        self.probes = 0
-        self._probe = probe
-        self._attempts = attempts
-        self._backoff = backoff
-        self._max_backoff = max_backoff
-        self._sleep = sleep
-
-    @property
-    def ready(self) -> bool:
-        """Return whether the registry answered and the service may serve."""
-        return self.state == "ready"
-
-    def wait(self) -> bool:
-        """Probe until the registry is healthy or attempts run out; return readiness."""
-        for attempt in range(1, self._attempts + 1):
-            self.probes += 1
-            if self._probe():
-                self.state = "ready"
-                return True
-            if attempt < self._attempts:
-                self._sleep(min(self._backoff * 2 ** (attempt - 1), self._max_backoff))
-        self.state = "unavailable"
-        return False
-
-    def health(self) -> dict[str, Any]:
-        """Report the readiness state for /health (503 until ready)."""
-        if self.ready:
-            return {"registry": "ok"}
-        detail = "waiting for the registry"
-        if self.state == "unavailable":
-            detail = f"registry not ready after {self.probes} probes"
-        return {"healthy": False, "status": self.state, "detail": detail}
-
-    def require(self) -> None:
-        """Raise 503 unless the service is ready to serve."""
-        if not self.ready:
-            raise ServiceUnavailableError(f"inference is {self.state}: registry not ready")
 
 
 def get_server(request: Request) -> ModelServer:
