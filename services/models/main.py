@@ -16,6 +16,7 @@ from services.models.config import Settings, get_settings
 from services.models.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    InputSchema,
     ModelCreate,
     ModelFilters,
     ModelOut,
@@ -23,13 +24,28 @@ from services.models.schemas import (
     ModelTask,
     ModelUpdate,
 )
-from services.models.store import Base, ModelRepository
+from services.models.store import Base, ModelRecord, ModelRepository
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.utils.timeutils import to_utc, utcnow
 from shared.web import create_service_app
 
 Clock = Callable[[], datetime]
 MAX_OFFSET = 1_000_000
+
+
+def to_out(record: ModelRecord) -> ModelOut:
+    """Return the API view of a model."""
+    return ModelOut(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        task=ModelTask(record.task),
+        owner=record.owner,
+        tags=list(record.tags),
+        input_schema=InputSchema(features=list(record.features)),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 class ModelCatalog:
@@ -46,23 +62,27 @@ class ModelCatalog:
     def create(self, data: ModelCreate) -> ModelOut:
         """Register a new model."""
         with session_scope(self.session_factory) as session:
-            return ModelRepository(session).add(data, self.clock())
+            record = ModelRepository(session).add(data, self.clock())
+        return to_out(record)
 
     def get(self, name: str) -> ModelOut:
         """Return one model by name."""
         with session_scope(self.session_factory) as session:
-            return ModelRepository(session).get(name)
+            record = ModelRepository(session).get(name)
+        return to_out(record)
 
     def list(self, filters: ModelFilters, *, limit: int, offset: int) -> ModelPage:
         """Return one page of models matching the filters."""
         with session_scope(self.session_factory) as session:
-            items, total = ModelRepository(session).list(filters, limit=limit, offset=offset)
+            records, total = ModelRepository(session).list(filters, limit=limit, offset=offset)
+        items = [to_out(record) for record in records]
         return ModelPage(items=items, total=total, limit=limit, offset=offset)
 
     def update(self, name: str, data: ModelUpdate) -> ModelOut:
         """Apply the fields the client set to one model."""
         with session_scope(self.session_factory) as session:
-            return ModelRepository(session).update(name, data.changes(), self.clock())
+            record = ModelRepository(session).update(name, data.changes(), self.clock())
+        return to_out(record)
 
     def delete(self, name: str) -> None:
         """Delete one model."""
