@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.errors import SynapseError
 
-HealthCheck = Callable[[], dict]
+HealthCheck = Callable[[], dict[str, Any]]
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # The body of every unexpected failure: stable, and free of the exception's text.
 INTERNAL_ERROR_PROBLEM: dict[str, Any] = {
@@ -29,7 +29,7 @@ def create_service_app(
     *,
     version: str = "1.0.0",
     health: HealthCheck | None = None,
-    lifespan=None,
+    lifespan: Lifespan[FastAPI] | None = None,
 ) -> FastAPI:
     """Create a FastAPI app named after the service with /health and JSON problem errors."""
     app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=lifespan)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 
@@ -76,9 +76,9 @@ class RegistryClient:
 def _items(body: Any) -> list[dict[str, Any]]:
     """Accept a bare list or a page object (``items`` or ``results``)."""
     if isinstance(body, list):
-        return body
+        return cast(list[dict[str, Any]], body)
     if isinstance(body, dict):
         for key in ("items", "results"):
             if isinstance(body.get(key), list):
-                return body[key]
+                return cast(list[dict[str, Any]], body[key])
     raise UpstreamError("registry returned an unexpected version listing")

@@ -10,6 +10,7 @@ import zipfile
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from shared.errors import UnsafeArtifactError
 
@@ -24,9 +25,10 @@ ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 # with "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905). Archive
 # reads therefore take this process-wide lock.
 NPZ_READ_LOCK = threading.Lock()
+Array = npt.NDArray[Any]
 
 
-def encode_npz(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+def encode_npz(header: dict[str, Any], arrays: dict[str, Array]) -> bytes:
     """Serialise a JSON header plus plain numeric arrays into npz bytes (no pickles)."""
     full = {**header, "arrays": {key: describe_array(arr) for key, arr in sorted(arrays.items())}}
     header_bytes = json.dumps(full, sort_keys=True, allow_nan=False).encode()
@@ -36,11 +38,13 @@ def encode_npz(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
         for key, arr in entries:
             info = zipfile.ZipInfo(key + ".npy", date_time=ZIP_DATE_TIME)
             with zf.open(info, "w") as member:
-                np.lib.format.write_array(member, np.asarray(arr), allow_pickle=False)
+                np.lib.format.write_array(  # type: ignore[no-untyped-call]
+                    member, np.asarray(arr), allow_pickle=False
+                )
     return buf.getvalue()
 
 
-def describe_array(arr: np.ndarray) -> dict[str, Any]:
+def describe_array(arr: Array) -> dict[str, Any]:
     """Return the dtype, shape and content checksum a header records for an array."""
     return {
         "dtype": arr.dtype.str,
@@ -49,7 +53,7 @@ def describe_array(arr: np.ndarray) -> dict[str, Any]:
     }
 
 
-def decode_npz(data: bytes, *, format_name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def decode_npz(data: bytes, *, format_name: str) -> tuple[dict[str, Any], dict[str, Array]]:
     """Read npz bytes safely and check every array against the header's description."""
     if not data.startswith(b"PK\x03\x04"):
         raise UnsafeArtifactError("artifact is not an npz archive")
@@ -72,8 +76,8 @@ def decode_npz(data: bytes, *, format_name: str) -> tuple[dict[str, Any], dict[s
     return header, arrays
 
 
-def _read_arrays(data: bytes) -> dict[str, np.ndarray]:
-    arrays: dict[str, np.ndarray] = {}
+def _read_arrays(data: bytes) -> dict[str, Array]:
+    arrays: dict[str, Array] = {}
     try:
         with NPZ_READ_LOCK, np.load(io.BytesIO(data), allow_pickle=False) as npz:
             for key in npz.files:
@@ -88,7 +92,7 @@ def _read_arrays(data: bytes) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _parse_header(raw: np.ndarray | None) -> dict[str, Any]:
+def _parse_header(raw: Array | None) -> dict[str, Any]:
     if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
         raise UnsafeArtifactError("artifact has no valid header")
     if raw.size > MAX_HEADER_BYTES:

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from shared.errors import ValidationError
 
 
 def records_to_matrix(
     records: Sequence[Any], schema: Sequence[str], *, max_rows: int | None = None
-) -> np.ndarray:
+) -> npt.NDArray[np.float32]:
     """Return records as a float32 matrix with columns in schema order; refuse bad records.
 
     A record must be an object holding exactly the schema's features, each a finite number
