@@ -8,9 +8,12 @@ from pathlib import Path
 from harness.build import BuildError, build_environment, solution_dir
 from harness.catalogue import CatalogueError, load_catalogue, select
 from harness.collect import CollectError
+from harness.coverage_map import CoverageMapError
 from harness.manifest import write_all_bugs_passing
+from harness.plan import load_map, selected_probes
 from harness.plant import PlantError
-from harness.probe import describe_problems, new_failures, probe_many
+from harness.probe import Probe, describe_problems, new_failures, probe_many
+from harness.rebase import RebaseError
 from harness.record import record_fails
 
 
@@ -18,7 +21,15 @@ class UsageProblem(Exception):
     """The command was called in a way it cannot serve."""
 
 
-HarnessError = (CatalogueError, PlantError, BuildError, CollectError, UsageProblem)
+HarnessError = (
+    CatalogueError,
+    PlantError,
+    BuildError,
+    CollectError,
+    CoverageMapError,
+    RebaseError,
+    UsageProblem,
+)
 
 
 def _catalogue(args):
@@ -29,8 +40,9 @@ def _catalogue(args):
 def cmd_probe(args) -> int:
     """Print the tests failing with the named bugs planted together."""
     bugs = select(_catalogue(args), args.bugs)
-    sets = [bugs] if args.no_baseline else [bugs, []]
-    results = probe_many(args.root, sets)
+    probe = selected_probes(args.root, [bugs], load_map(args.root, args.full))[0]
+    sets = [probe] if args.no_baseline else [probe, Probe([])]
+    results = probe_many(args.root, sets, args.jobs, cache=not args.no_cache)
     result = results[0]
     baseline = results[1] if len(results) > 1 else None
     failing = new_failures(result, baseline) if baseline else result.failing
@@ -45,6 +57,9 @@ def cmd_probe(args) -> int:
         for test in baseline.failing:
             print(f"#   {test}")
     label = ",".join(result.bugs) or "no bugs"
+    if result.selected is not None:
+        ran = len(result.selected)
+        print(f"# ran the {ran} test(s) that execute the edited code (--full: all)")
     if baseline:
         total = len(baseline.report.passing)
         print(f"# {len(failing)} of the {total} tests passing on main fail with {label}")
@@ -59,8 +74,10 @@ def cmd_record(args) -> int:
     if args.all == bool(args.bugs):
         raise UsageProblem("give bug IDs or --all (not both)")
     bugs = list(catalogue.values()) if args.all else select(catalogue, args.bugs)
-    extra = [bugs] if args.all else []
-    results = probe_many(args.root, [[]] + extra + [[bug] for bug in bugs])
+    extra = [Probe(bugs)] if args.all else []
+    singles = selected_probes(args.root, [[b] for b in bugs], load_map(args.root, args.full))
+    probes = [Probe([]), *extra, *singles]
+    results = probe_many(args.root, probes, args.jobs, cache=not args.no_cache)
     baseline, status = results[0], 0
     if baseline.report.exitstatus is None or not baseline.report.passing:
         raise UsageProblem("main's suite does not run: " + "; ".join(describe_problems(baseline)))
@@ -132,6 +149,20 @@ def cmd_verify(args) -> int:
     from harness.verify import verify_command
 
     return verify_command(args)
+
+
+def cmd_overlap(args) -> int:
+    """Report crowded files and nearby or stacked edits."""
+    from harness.overlap import overlap_command
+
+    return overlap_command(args)
+
+
+def cmd_rebase(args) -> int:
+    """Carry every bug's edits across a change of main."""
+    from harness.rebase import rebase_command
+
+    return rebase_command(args)
 
 
 def cmd_demo(args) -> int:

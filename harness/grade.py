@@ -15,6 +15,7 @@ from harness.build import build_environment, solution_dir
 from harness.catalogue import load_catalogue
 from harness.collect import collect_main
 from harness.manifest import manifest_extra
+from harness.trees import diff_trees
 
 
 def results_path(tree: Path) -> Path:
@@ -75,8 +76,6 @@ def demo_command(args) -> int:
 
 def _differences_from_main(root: Path, solved: Path) -> list[str]:
     """Return the files where a solved tree differs from a no-bug build of main."""
-    from harness.verify import diff_trees
-
     catalogue = load_catalogue(root / "bugs")
     with tempfile.TemporaryDirectory(prefix="synapse-main-") as scratch:
         clean = build_environment(
