@@ -1,21 +1,25 @@
 """Choose the tests a bug set can affect, from main's coverage map; None means run them all.
 
-An edit narrows the run only when everything it changes sits inside one function body (in
-main and in the planted file alike) and that function's body ran only inside tests and
-fixtures. Anything else selects the whole suite:
+An edit inside one function body (in main and in the planted file alike) selects every test
+that ran that body, every test using a fixture whose setup ran it (a session fixture's value
+reaches tests that never run its code), and every test in a test file (or under a conftest, or
+importing a test helper) that imports the edited module.
+
+An edit at module or class level that only binds names (assignments, imports, def and class
+statements, no decorator touched, no bare call) selects the tests that can see the module's
+import-time state: those that ran code of the module or of any module importing it, directly
+or not, and those whose files import one of these modules.
+
+Everything else runs the whole suite:
 
 - a non-Python file, a file under ``tests/``, or text that is not found once in main;
-- lines outside a function body (module or class level, decorators, defaults, signatures):
-  they run at import time, and an imported value is shared by every later test;
+- a module-level statement that does something (a call, a loop), or a decorator;
 - a function whose body ran while a module was being imported, or outside any test
   (collection, hooks): its effects live in module state;
 - a function under a caching decorator (a cache hit runs none of its lines), or one whose
   kind (generator or coroutine) the edit changes (creating one runs none of its lines);
+- a module-level edit where code of the module or its importers ran outside any test;
 - a planted file that no longer parses.
-
-Otherwise the selection is every test that ran the function's body itself, every test using a
-fixture whose setup ran it (a session fixture's value reaches tests that never run its
-code), and every test in a test file (or under a conftest) that imports the edited module.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from harness.catalogue import Bug, Edit
 from harness.coverage_map import CoverageMap
+from harness.imports import dependents, import_graph, imported_modules, module_name
 from harness.plant import occurrences, read_text
 
 GLOBAL_CONTEXTS = ("session", "import:")
@@ -101,25 +106,6 @@ def _cached(nodes: list[ast.AST]) -> bool:
     return any("cache" in ast.unparse(d).lower() for n in nodes for d in n.decorator_list)
 
 
-def module_name(file: str) -> str:
-    """Return the dotted module name of a repository-relative Python file."""
-    name = file.removesuffix(".py").replace("/", ".")
-    return name.removesuffix(".__init__")
-
-
-def imported_modules(source: str) -> set[str]:
-    """Return every module an import statement in ``source`` can name (``from a import b``
-    gives ``a`` and ``a.b``)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
 @lru_cache(maxsize=4096)
 def _scan(path: Path, stamp: int) -> tuple[str, frozenset[str]]:
     """Return a file's text and the modules it imports (``stamp`` keys the cache)."""
@@ -135,27 +121,94 @@ def _read(path: Path) -> tuple[str, frozenset[str]]:
     return _scan(path, path.stat().st_mtime_ns)
 
 
-def importing_tests(root: Path, expected: Iterable[str], module: str) -> set[str]:
-    """Return the tests of files (and of conftest folders) that import ``module``."""
-    tests = set(expected)
+def _names_any(text: str, imports: frozenset[str], modules: set[str]) -> bool:
+    """Return whether a file imports or mentions any of the modules."""
+    return bool(imports & modules) or any(m in text for m in modules)
+
+
+def importing_tests(root: Path, expected: Iterable[str], modules: set[str]) -> set[str]:
+    """Return the tests of test files that import (or name) any of ``modules``, every test
+    under a conftest that does, and the tests of files importing a helper module that does."""
+    files = [(p.relative_to(root).as_posix(), *_read(p)) for p in (root / "tests").rglob("*.py")]
+    targets = set(modules)
+    while True:  # helpers importing helpers: grow the targets to a fixed point
+        helpers = {
+            module_name(rel)
+            for rel, text, imports in files
+            if not rel.rsplit("/", 1)[-1].startswith(("test_", "conftest"))
+            and _names_any(text, imports, targets)
+        }
+        if helpers <= targets:
+            break
+        targets |= helpers
     chosen: set[str] = set()
-    for path in sorted((root / "tests").rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        text, imports = _read(path)
-        if module not in imports and module not in text:
-            continue
-        scope = rel.rsplit("/", 1)[0] + "/" if path.name == "conftest.py" else rel + "::"
-        if not path.name.startswith(("test_", "conftest")):
-            helper = module_name(rel)
-            chosen |= {t for t in tests if helper in _file_imports(root, t)}
-            continue
-        chosen |= {t for t in tests if t.startswith(scope)}
+    for rel, text, imports in files:
+        name = rel.rsplit("/", 1)[-1]
+        # A conftest counts when it imports a target; a plugin named in ``pytest_plugins``
+        # only lends fixtures, and fixture setups are in the coverage map already.
+        named = (
+            bool(imports & targets) if name == "conftest.py" else _names_any(text, imports, targets)
+        )
+        if name.startswith(("test_", "conftest")) and named:
+            scope = rel.rsplit("/", 1)[0] + "/" if name == "conftest.py" else rel + "::"
+            chosen |= {t for t in expected if t.startswith(scope)}
     return chosen
 
 
-def _file_imports(root: Path, test: str) -> frozenset[str]:
-    """Return the modules a test's file imports."""
-    return _read(root / test.split("::", 1)[0])[1]
+def _declarative(source: str, span: tuple[int, int]) -> bool:
+    """Return whether the top-level statements a span touches only bind names (assignments,
+    imports, def and class statements with their class bodies) and it touches no decorator."""
+
+    def touches(node: ast.AST) -> bool:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        return first <= span[1] and span[0] <= (node.end_lineno or node.lineno)
+
+    binding = (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom, ast.FunctionDef)
+    binding += (ast.AsyncFunctionDef, ast.ClassDef)
+    module = ast.parse(source)
+    for statement in module.body:
+        if touches(statement) and not isinstance(statement, binding):
+            return False
+        if isinstance(statement, ast.ClassDef) and touches(statement):
+            inner = [s for s in statement.body if touches(s)]
+            if any(not isinstance(s, binding + (ast.Expr,)) for s in inner):
+                return False
+    return not any(
+        touches(d) for node in ast.walk(module) for d in getattr(node, "decorator_list", [])
+    )
+
+
+def _ran(cmap: CoverageMap, contexts: set[str]) -> set[str] | None:
+    """Return the tests behind a set of contexts, or None when any is import- or session-wide."""
+    if any(c.startswith(GLOBAL_CONTEXTS) for c in contexts):
+        return None
+    chosen = {c.removeprefix("test:") for c in contexts if c.startswith("test:")}
+    for context in contexts:
+        if context.startswith("fixture:"):
+            chosen |= cmap.users_of(context.removeprefix("fixture:"))
+    return chosen
+
+
+def _module_level(root: Path, cmap: CoverageMap, expected: list[str], file: str) -> set[str] | None:
+    """Return the tests that can see a module's import-time state: those that ran code of the
+    module or of any module importing it (directly or not), or whose files import one."""
+    seen = dependents(import_graph(root), module_name(file))
+    chosen: set[str] = set()
+    for name in seen:
+        lines = cmap.files.get(_file_of(root, name), {})
+        contexts = {cmap.contexts[i] for ids in lines.values() for i in ids}
+        # Module bodies run at import; code run outside any test could reach every test.
+        tests = _ran(cmap, {c for c in contexts if not c.startswith("import:")})
+        if tests is None:
+            return None
+        chosen |= tests
+    return chosen | importing_tests(root, expected, seen)
+
+
+def _file_of(root: Path, module: str) -> str:
+    """Return the repository-relative file of a dotted module name."""
+    base = module.replace(".", "/")
+    return f"{base}/__init__.py" if (root / base / "__init__.py").is_file() else f"{base}.py"
 
 
 def tests_for_edit(
@@ -174,22 +227,21 @@ def tests_for_edit(
     try:
         found = enclosing_function(text, main_span)
         again = enclosing_function(planted, planted_span)
+        flat = _declarative(text, main_span) and _declarative(planted, planted_span)
     except SyntaxError:
         return None
+    if found is None and again is None:
+        return _module_level(root, cmap, list(expected), edit.file) if flat else None
     if found is None or again is None or found[0] != again[0]:
         return None
     name, node, outer = found
     if _kind(node) != _kind(again[1]) or _cached([node, *outer, again[1], *again[2]]):
         return None
     body = range(node.body[0].lineno, (node.end_lineno or node.lineno) + 1)
-    contexts = cmap.contexts_of(edit.file, body)
-    if any(c.startswith(GLOBAL_CONTEXTS) for c in contexts):
+    chosen = _ran(cmap, cmap.contexts_of(edit.file, body))
+    if chosen is None:
         return None
-    chosen = {c.removeprefix("test:") for c in contexts if c.startswith("test:")}
-    for context in contexts:
-        if context.startswith("fixture:"):
-            chosen |= cmap.users_of(context.removeprefix("fixture:"))
-    return chosen | importing_tests(root, expected, module_name(edit.file))
+    return chosen | importing_tests(root, list(expected), {module_name(edit.file)})
 
 
 def select_tests(

@@ -141,10 +141,20 @@ def test_a_shared_fixture_reaches_tests_that_never_ran_the_code(root, cmap):
     assert f"{CALC_TESTS}::test_mean_of_two" not in chosen
 
 
+def test_a_module_level_value_selects_the_tests_that_can_see_the_module(root, cmap):
+    edit = ("services/text.py", "LIMIT = 3\n", "LIMIT = 2\n")
+    chosen = select_tests(root, cmap, expected(root), [bug(edit)])
+    assert (
+        f"{TEXT_TESTS}::test_first" in chosen and f"{SHARED_TESTS}::test_greeting_again" in chosen
+    )
+    assert not any(t.startswith(CALC_TESTS) for t in chosen)
+
+
 @pytest.mark.parametrize(
     "edit",
     [
-        ("services/text.py", "LIMIT = 3\n", "LIMIT = 2\n"),  # module level
+        ("services/text.py", "LIMIT = 3\n", "LIMIT = 2\nprint(LIMIT)\n"),  # module-level call
+        ("services/text.py", "@functools.lru_cache(maxsize=1)\n", "@functools.cache\n"),
         ("services/text.py", '    return {"loud": True}\n', '    return {"loud": 0}\n'),  # cache
         ("services/text.py", "    return text.split()\n", "    yield text\n"),  # kind change
         ("pyproject.toml", 'testpaths = ["tests"]\n', 'testpaths = ["test"]\n'),
@@ -210,3 +220,23 @@ def test_a_selection_that_misses_a_failing_test_is_caught_by_the_full_rerun(reco
     assert gates["3"].passed  # judged on the full re-runs
     missed = f"M1: fails only in the full run (not selected): {CALC_TESTS}::test_scale_multiplies"
     assert missed in gates["3s"].problems
+
+
+def test_import_graph_follows_relative_imports_and_parent_packages(tmp_path):
+    from harness.imports import dependents, import_graph, imported_modules
+
+    assert imported_modules("from .b import c\n", "pkg.a") == {"pkg.b", "pkg.b.c"}
+    assert imported_modules("from . import b\n", "pkg", package=True) == {"pkg.b", "pkg"}
+    files = {
+        "shared/__init__.py": "",
+        "shared/base.py": "X = 1\n",
+        "shared/user.py": "from .base import X\n",
+        "services/__init__.py": "",
+        "services/app.py": "import shared.user\n",
+        "services/other.py": "Y = 2\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    seen = dependents(import_graph(tmp_path), "shared.base")
+    assert seen == {"shared.base", "shared.user", "services.app"}
