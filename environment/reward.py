@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from environment.categories import CATEGORIES, CATEGORY_WEIGHTS, ML_PIPELINE
 
@@ -117,7 +118,7 @@ def _weighted_rate(tests: list[TestResult]) -> Fraction:
     return passed / total if total else Fraction(0)
 
 
-def _categories(tests: list[TestResult]) -> dict[str, dict]:
+def _categories(tests: list[TestResult]) -> dict[str, dict[str, Any]]:
     """Return per-category counts and each category's share of the weighted pass rate."""
     total = sum((CATEGORY_WEIGHTS[t.category] for t in tests), Fraction(0))
     table = {}
@@ -149,7 +150,9 @@ def regressions(tests: list[TestResult], previous: list[TestResult] | None) -> l
     return sorted(t.id for t in previous if t.passed and not now.get(t.id, False))
 
 
-def compute_reward(tests: list[TestResult], previous: list[TestResult] | None = None) -> dict:
+def compute_reward(
+    tests: list[TestResult], previous: list[TestResult] | None = None
+) -> dict[str, Any]:
     """Return the reward and every component for a list of expected test results."""
     rate = _weighted_rate(tests)
     base = base_reward(rate)

@@ -128,9 +128,10 @@ def check_edits_alone(root: Path, bugs: dict[str, Bug]) -> list[str]:
                     path = root / edit.file
                     cache[edit.file] = read_text(path) if path.is_file() else None
                 if edit.file not in texts:
-                    if cache[edit.file] is None:
+                    original = cache[edit.file]
+                    if original is None:
                         raise PlantError(f"{bug.id}: file {edit.file} does not exist")
-                    texts[edit.file] = cache[edit.file]
+                    texts[edit.file] = original
                 texts[edit.file], _ = apply_edit(texts[edit.file], edit, bug.id)
         except PlantError as exc:
             problems.append(str(exc))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from environment.reward import compute_reward, parse_results
 from environment.scorer import build_results
@@ -67,7 +69,9 @@ def _reachable(bugs: dict[str, Bug], start: str) -> set[str]:
     return seen
 
 
-def implied_dependencies(bugs: dict[str, Bug], fails: dict[str, set[str]]) -> tuple[list, list]:
+def implied_dependencies(
+    bugs: dict[str, Bug], fails: dict[str, set[str]]
+) -> tuple[list[str], list[str]]:
     """Return (violations of declared depends_on, undeclared implied dependencies)."""
     violations, implied = [], []
     everything = set().union(*fails.values()) if fails else set()
@@ -129,11 +133,14 @@ def _outcome_key(result: ProbeResult) -> dict[str, str]:
 
 
 def suite_gates(
-    root: Path, catalogue: dict[str, Bug], expected: dict[str, dict], log_dir: Path | None = None
+    root: Path,
+    catalogue: dict[str, Bug],
+    expected: dict[str, dict[str, Any]],
+    log_dir: Path | None = None,
 ) -> list[Gate]:
     """Run the gates that need suite runs: 2, 3, 4 and 5 (fresh)."""
     bugs = list(catalogue.values())
-    sets = [[]] * RUNS + [bugs] * RUNS + [[b] for b in bugs]
+    sets: list[list[Bug]] = [[]] * RUNS + [bugs] * RUNS + [[b] for b in bugs]
     results = probe_many(root, sets, log_dir=log_dir)
     mains, alls, singles = results[:RUNS], results[RUNS : 2 * RUNS], results[2 * RUNS :]
     gate2 = Gate("2: main passes 100%; all-bugs tree below 10% with its recorded passing set")
@@ -208,7 +215,7 @@ def print_report(gates: list[Gate]) -> None:
             print(f"    info: {line}")
 
 
-def verify_command(args) -> int:
+def verify_command(args: argparse.Namespace) -> int:
     """Run the gates (static only with --quick) and return 0 when all hold."""
     root = args.root
     try:

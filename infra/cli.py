@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -44,7 +44,7 @@ class Outcome:
     message: str = ""
 
 
-def health_timeout(env: dict[str, str] | os._Environ) -> float:
+def health_timeout(env: Mapping[str, str]) -> float:
     """Return the per-service health bound in seconds (env override, else 20)."""
     raw = env.get(TIMEOUT_ENV, "").strip()
     try:

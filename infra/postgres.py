@@ -7,7 +7,7 @@ import pwd
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infra.stack import BIND_HOST, PG_PASSWORD, PG_USER, Service, StackError
@@ -45,11 +45,12 @@ def find_binary(name: str, path: str | None = None) -> str:
     )
 
 
-def system_user(env: dict[str, str] | None = None) -> str | None:
+def system_user(env: Mapping[str, str] | None = None) -> str | None:
     """Return the user the clusters run as when we are root (created on demand), else None."""
     if os.geteuid() != 0:
         return None
-    env = os.environ if env is None else env
+    if env is None:
+        env = os.environ
     name = env.get(SYSTEM_USER_ENV, "").strip() or DEFAULT_SYSTEM_USER
     with _user_lock:
         try:

@@ -103,7 +103,8 @@ class RedisCache(Cache):
 
     def get(self, key: str) -> str | None:
         with _errors():
-            return self.client.get(self._key(key))
+            value: str | None = self.client.get(self._key(key))
+            return value
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         ttl_ms, value = validate_ttl(ttl), validate_value(value)

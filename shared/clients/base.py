@@ -313,16 +313,29 @@ class ServiceClient:
             self.sleep(pause)
         if error is not None:
             raise self._transport_error(error) from error
+        assert response is not None, "an attempt returns either a response or an error"
         return response
 
-    def _attempt(self, method, url, json, params, headers, timeout):
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        headers: httpx.Headers,
+        timeout: float | None,
+    ) -> tuple[httpx.Response, None] | tuple[None, httpx.TransportError]:
         """Run one attempt through the breaker; return (response, None) or (None, error)."""
         if self.breaker is not None:
             self.breaker.before_call(self.service)
-        kwargs = {} if timeout is None else {"timeout": timeout}
         try:
             response = self.http.request(
-                method, url, json=json, params=params, headers=headers, **kwargs
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
         except httpx.TransportError as exc:
             self._record(failed=True)

@@ -70,12 +70,13 @@ class ServiceRegistration:
 
     def check(self) -> dict[str, Any]:
         """Return the HTTP health check Consul runs against the instance's /health."""
-        return consul.Check.http(
+        check: dict[str, Any] = consul.Check.http(
             self.health_url,
             self.interval,
             timeout=self.timeout,
             deregister=self.deregister_after,
         )
+        return check
 
     def payload(self) -> dict[str, Any]:
         """Return the body of PUT /v1/agent/service/register for this instance."""

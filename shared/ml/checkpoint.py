@@ -168,8 +168,10 @@ class CheckpointManager:
         """Return existing checkpoints, oldest step first."""
         if not self.directory.is_dir():
             return []
-        found = [p for p in self.directory.iterdir() if CHECKPOINT_RE.match(p.name)]
-        return sorted(found, key=lambda p: int(CHECKPOINT_RE.match(p.name).group(1)))
+        steps = {
+            p: m.group(1) for p in self.directory.iterdir() if (m := CHECKPOINT_RE.match(p.name))
+        }
+        return sorted(steps, key=lambda p: int(steps[p]))
 
     def latest(self) -> Path | None:
         """Return the newest checkpoint path, or None."""

@@ -43,7 +43,7 @@ class SGD:
             raise ValidationError("gradient names do not match the parameters")
         rate = np.float32(self.lr if lr is None else lr)
         for name, param in self.params.items():
-            g = np.asarray(grads[name], dtype=np.float32)
+            g: np.ndarray = np.asarray(grads[name], dtype=np.float32)
             if self.weight_decay:
                 g = g + np.float32(self.weight_decay) * param
             if self.momentum:
@@ -65,7 +65,10 @@ class SGD:
         if set(velocity) != set(self.params):
             raise ValidationError("optimiser state does not match the parameters")
         self.velocity = {k: np.asarray(v, dtype=np.float32).copy() for k, v in velocity.items()}
-        self.steps = int(state["steps"])  # type: ignore[arg-type]
+        steps = state["steps"]
+        if not isinstance(steps, int | np.integer):
+            raise ValidationError("optimiser state has no integer step count")
+        self.steps = int(steps)
 
 
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import ValidationError
+
+
+class Schedule(Protocol):
+    """A learning rate for each zero-based optimiser step."""
+
+    def __call__(self, step: int) -> float:
+        """Return the rate of the update at ``step``."""
+        ...
 
 
 def _check_step(step: int) -> None:
@@ -75,7 +83,7 @@ class WarmupCosineLR:
         return self.min_lr + (self.base_lr - self.min_lr) * cosine
 
 
-def make_schedule(name: str, *, base_lr: float, total_steps: int, **options: Any):
+def make_schedule(name: str, *, base_lr: float, total_steps: int, **options: Any) -> Schedule:
     """Build a schedule by name: "constant", "step" or "warmup_cosine"."""
     if name == "constant":
         return ConstantLR(base_lr)

@@ -7,7 +7,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -118,7 +118,9 @@ def _assign(model: Model, arrays: Mapping[str, np.ndarray]) -> None:
             layer.params[key] = arrays[f"{name}.{key}"]
 
 
-def _loss(config: TrainConfig, dataset: Dataset, out: np.ndarray, y: np.ndarray):
+def _loss(
+    config: TrainConfig, dataset: Dataset, out: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     if config.model == "logistic":
         return layers.sigmoid_bce(out, y)
     if dataset.task == "classification":
@@ -162,7 +164,7 @@ class _Loop:
         return SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
     @property
-    def master(self) -> dict[str, np.ndarray]:
+    def master(self) -> Mapping[str, np.ndarray]:
         """Return the float32 weights the optimiser updates."""
         return self.optimizer.params
 
@@ -170,7 +172,7 @@ class _Loop:
         """Run forward/backward on one micro-batch; step the optimiser every k of them."""
         dtype = np.float16 if self.amp else np.float32
         # Under mixed precision overflow is expected: the loss scaler detects it and skips.
-        quiet = "ignore" if self.amp else "warn"
+        quiet: Literal["ignore", "warn"] = "ignore" if self.amp else "warn"
         with np.errstate(over=quiet, invalid=quiet):
             out = self.model.forward(X.astype(dtype))
             loss, grad = _loss(self.config, self.dataset, out, y)
@@ -307,7 +309,7 @@ def _capture(loop: _Loop, rng: np.random.Generator, progress: _Progress) -> Trai
         weights={k: v.copy() for k, v in loop.master.items()},
         step=loop.step,
         optimizer=loop.optimizer.state_dict(),
-        rng_state=rng.bit_generator.state,
+        rng_state=dict(rng.bit_generator.state),
         scaler=loop.amp.scaler.state_dict() if loop.amp is not None else None,
         buffers=_buffers(loop.model),
         best=best_state if loop.config.patience is not None else {},
@@ -329,6 +331,8 @@ def _restore(loop: _Loop, rng: np.random.Generator, state: TrainingState) -> _Pr
     """Load a checkpoint into the loop and the shuffling generator; return the epoch state."""
     if set(state.weights) != set(loop.master):
         raise ValidationError("checkpoint weights do not match the model")
+    if state.rng_state is None:
+        raise ValidationError("checkpoint has no shuffling generator state")
     for name, param in loop.master.items():
         param[...] = state.weights[name]
     loop.optimizer.load_state_dict(state.optimizer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from shared.errors import ValidationError
@@ -151,7 +151,9 @@ class InMemorySearchIndex(SearchIndex):
             raise IndexNotFoundError(f"no such index [{name}]", details={"index": name}) from None
 
 
-def _comparator(mapping: Mapping[str, Any], order: list[tuple[str, str]]):
+def _comparator(
+    mapping: Mapping[str, Any], order: list[tuple[str, str]]
+) -> Callable[[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]], int]:
     """Compare (id, source) pairs by the sort fields: min/max per order, missing values last."""
     fields = []
     for field_name, direction in order:
@@ -160,7 +162,7 @@ def _comparator(mapping: Mapping[str, Any], order: list[tuple[str, str]]):
             raise ValidationError(f"cannot sort on field [{field_name}]")
         fields.append((resolved, direction))
 
-    def compare(a: tuple[str, dict], b: tuple[str, dict]) -> int:
+    def compare(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) -> int:
         for (field_type, path), direction in fields:
             ka, kb = (
                 matching.sort_key(

@@ -185,7 +185,14 @@ class MinioObjectStore(ObjectStore):
             self.client.remove_object(bucket, name)
 
     @staticmethod
-    def _info(bucket, name, size, etag, content_type, headers) -> ObjectInfo:
+    def _info(
+        bucket: str,
+        name: str,
+        size: int | None,
+        etag: str | None,
+        content_type: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> ObjectInfo:
         meta = user_metadata(headers)
         return ObjectInfo(
             bucket,

@@ -267,5 +267,5 @@ def make_lock_factory(kind: str, **options: Any) -> LockFactory:
     except KeyError:
         known = ", ".join(sorted(LOCK_BACKENDS))
         raise ValidationError(f"unknown lock backend {kind!r}; expected one of {known}") from None
-    factory_cls = getattr(importlib.import_module(module_name), attr)
+    factory_cls: Callable[..., LockFactory] = getattr(importlib.import_module(module_name), attr)
     return factory_cls(**options)
