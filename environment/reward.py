@@ -10,6 +10,7 @@ every component. Bad input exits with code 2 and a one-line message on stderr.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -104,8 +105,8 @@ def base_reward(rate: Fraction) -> Fraction:
 
 def smooth_reward(rate: float) -> float:
     """Interpolate linearly between the base reward's threshold points."""
-    points = [(0.0, 0.0)] + [(float(f), float(r)) for f, r in reversed(THRESHOLDS)] + [(1.0, 1.0)]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    points = [(0.0, 0.0), *[(float(f), float(r)) for f, r in reversed(THRESHOLDS)], (1.0, 1.0)]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if rate <= x1:
             return y0 + (y1 - y0) * (rate - x0) / (x1 - x0)
     return 1.0

@@ -65,7 +65,7 @@ def find_cycles(bugs: dict[str, Bug]) -> list[str]:
                 cycle = path[path.index(dep) :] + [dep] if dep in path else [node, dep]
                 problems.append("dependency cycle: " + " -> ".join(cycle))
             elif dep not in state:
-                visit(dep, path + [dep])
+                visit(dep, [*path, dep])
         state[node] = 2
 
     for bug_id in bugs:

@@ -113,7 +113,7 @@ def prepare(service: Service, user: str | None) -> None:
 
 def _hand_over(folder: Path, user: str) -> None:
     shutil.chown(folder, user, user)
-    check = subprocess.run(as_user(user) + ["test", "-w", str(folder)], capture_output=True)
+    check = subprocess.run([*as_user(user), "test", "-w", str(folder)], capture_output=True)
     if check.returncode != 0:
         raise StackError(
             f"postgres: user {user} cannot write {folder}; make its parent folders "
@@ -150,7 +150,7 @@ def _run(service: Service, argv: Sequence[str], stdin: str | None = None) -> Non
 
 def server_argv(service: Service, user: str | None) -> list[str]:
     """Return the command line that runs the cluster in the foreground."""
-    argv = as_user(user) + [find_binary("postgres"), "-D", str(data_dir(service))]
+    argv = [*as_user(user), find_binary("postgres"), "-D", str(data_dir(service))]
     settings = dict(SERVER_SETTINGS, port=str(service.port))
     for key, value in settings.items():
         argv += ["-c", f"{key}={value}"]

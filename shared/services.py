@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """One service: name, default port, framework and logical database."""
+
     name: str
     port: int
     framework: str

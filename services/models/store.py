@@ -23,9 +23,11 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """Return the value as a naive UTC datetime for the column."""
         return None if value is None else to_utc(value).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """Return the stored value as an aware UTC datetime."""
         return None if value is None else to_utc(value, assume_utc=True)
 
 

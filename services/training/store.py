@@ -25,6 +25,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware datetime converted to UTC; refuse a naive one."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -32,6 +33,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return the stored value as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

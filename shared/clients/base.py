@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from typing_extensions import override
 
 from shared.errors import (
     AuthenticationError,
@@ -54,6 +55,7 @@ class StaticDiscovery(ServiceDiscovery):
     def __init__(self, mapping: Mapping[str, str]) -> None:
         self.mapping = dict(mapping)
 
+    @override
     def resolve(self, service: str) -> str:
         try:
             return self.mapping[service]

@@ -36,10 +36,9 @@ class Dense:
 class ReLU:
     """Elementwise ``max(x, 0)``."""
 
-    params: Arrays = {}
-    grads: Arrays = {}
-
     def __init__(self) -> None:
+        self.params: Arrays = {}
+        self.grads: Arrays = {}
         self._mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:

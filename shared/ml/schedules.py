@@ -35,6 +35,7 @@ class ConstantLR:
     base_lr: float
 
     def __call__(self, step: int) -> float:
+        """Return the constant rate."""
         _check_step(step)
         return self.base_lr
 
@@ -52,6 +53,7 @@ class StepDecayLR:
             raise ValidationError("step_size must be at least 1")
 
     def __call__(self, step: int) -> float:
+        """Return the rate decayed once per completed ``step_size`` steps."""
         _check_step(step)
         return self.base_lr * self.gamma ** (step // self.step_size)
 
@@ -73,6 +75,7 @@ class WarmupCosineLR:
             raise ValidationError("need total_steps >= 1 and 0 <= warmup_steps <= total_steps")
 
     def __call__(self, step: int) -> float:
+        """Return the warm-up or cosine-decayed rate at ``step``."""
         _check_step(step)
         step = min(step, self.total_steps - 1)
         if step < self.warmup_steps:

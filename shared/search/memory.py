@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from shared.errors import ValidationError
 from shared.search import matching
 from shared.search.base import (
@@ -72,6 +74,7 @@ class InMemorySearchIndex(SearchIndex):
         self._lock = threading.Lock()
         self._indices: dict[str, _Index] = {}
 
+    @override
     def create_index(
         self,
         name: str,
@@ -85,18 +88,22 @@ class InMemorySearchIndex(SearchIndex):
             self._indices[name] = _Index(mappings)
             return True
 
+    @override
     def index_exists(self, name: str) -> bool:
         with self._lock:
             return validate_index_name(name) in self._indices
 
+    @override
     def get_mapping(self, name: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._get(name).mapping)
 
+    @override
     def delete_index(self, name: str) -> None:
         with self._lock:
             self._indices.pop(validate_index_name(name), None)
 
+    @override
     def index(
         self, name: str, doc_id: str, document: Mapping[str, Any], *, refresh: bool = True
     ) -> None:
@@ -110,6 +117,7 @@ class InMemorySearchIndex(SearchIndex):
             _check_object(mapping, source, "true")
             index.mapping, index.docs[doc_id] = mapping, source
 
+    @override
     def get(self, name: str, doc_id: str) -> dict[str, Any]:
         with self._lock:
             try:
@@ -119,10 +127,12 @@ class InMemorySearchIndex(SearchIndex):
                     f"document {doc_id!r} not found in {name!r}", details={"id": doc_id}
                 ) from None
 
+    @override
     def delete(self, name: str, doc_id: str, *, refresh: bool = True) -> bool:
         with self._lock:
             return self._get(name).docs.pop(validate_doc_id(doc_id), None) is not None
 
+    @override
     def search(
         self,
         name: str,
