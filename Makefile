@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 INFRA_STAMP := $(VENV)/.infra-$(shell cat requirements-infra.txt | cksum | cut -d' ' -f1)
 DEMO_DIR ?= build/demo
 
-.PHONY: install install-infra test lint suite harness-test infra-unit verify demo clean \
+.PHONY: install install-infra test lint suite harness-test infra-unit checks verify demo clean \
 	infra-up infra-down infra-status test-infra
 
 install: $(STAMP)
@@ -38,10 +38,13 @@ harness-test: install
 infra-unit: install
 	$(PY) -m pytest infra/tests/unit
 
+checks: install
+	$(PY) -m pytest checks
+
 verify: install
 	$(PY) -m harness verify --quick
 
-test: lint suite harness-test infra-unit verify
+test: lint suite harness-test infra-unit checks verify
 
 demo: install
 	$(PY) -m harness demo --out $(DEMO_DIR)

@@ -30,7 +30,9 @@ def category_of(nodeid: str) -> str | None:
     return next((c for c in CATEGORIES if path.startswith(c + "/")), None)
 
 
-# The fifteen services; each test carries exactly one of these as a pytest marker.
+# The fifteen services; each test carries exactly one of these as a pytest marker. A copy of the
+# names in shared/services.py: the scorer must not import code an agent may edit (a drift test
+# in checks/ keeps the two equal).
 SERVICES: tuple[str, ...] = (
     "gateway",
     "auth",
@@ -39,14 +41,14 @@ SERVICES: tuple[str, ...] = (
     "training",
     "inference",
     "features",
-    "experiments",
     "pipeline",
+    "experiments",
     "monitoring",
     "scheduler",
-    "storage",
-    "search",
-    "notifications",
     "workers",
+    "storage",
+    "webhooks",
+    "admin",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import ast
 from pathlib import Path
 
 from harness.catalogue import Bug, sort_key
@@ -27,9 +27,17 @@ MIN_CHAIN_DEPTH = 7
 
 
 def known_services(root: Path) -> set[str]:
-    """Return the service names declared in shared/services.py."""
-    text = (root / "shared" / "services.py").read_text(encoding="utf-8")
-    return set(re.findall(r'ServiceSpec\(\s*"(\w+)"', text))
+    """Return the service names declared in shared/services.py (read, never imported)."""
+    tree = ast.parse((root / "shared" / "services.py").read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ServiceSpec"):
+            continue
+        named = [k.value for k in node.keywords if k.arg == "name"]
+        first = node.args[0] if node.args else (named[0] if named else None)
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names.add(first.value)
+    return names
 
 
 def check_metadata(bugs: dict[str, Bug], services: set[str], tests: set[str] | None) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.catalogue import Bug, Edit
-from harness.schema import chain_depth, check_brief, check_metadata, find_cycles
+from harness.schema import chain_depth, check_brief, check_metadata, find_cycles, known_services
 from harness.verify import implied_dependencies
 
 EDIT = (Edit("f.py", "a", "b"),)
@@ -16,6 +16,17 @@ def bug(bug_id, deps=(), fails=("t::a",), services=("training",), files=("f.py",
 
 def catalogue(*bugs):
     return {b.id: b for b in bugs}
+
+
+def test_known_services_reads_positional_and_keyword_names_without_importing(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "services.py").write_text(
+        "raise SystemExit('never imported')\n"
+        "SERVICES = [ServiceSpec('gateway', 8000), ServiceSpec(name='admin', port=8014),\n"
+        "            ServiceSpec(port=1), Other('search', 1)]\n",
+        encoding="utf-8",
+    )
+    assert known_services(tmp_path) == {"gateway", "admin"}
 
 
 def test_metadata_problems_are_listed():

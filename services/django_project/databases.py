@@ -9,8 +9,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from shared.services import LOGICAL_DATABASES
+
 # The logical databases of the platform; "default" only holds Django's own tables.
-DATABASE_ALIASES = ("default", "models_db", "users_db", "experiments_db", "metrics_db")
+DATABASE_ALIASES = ("default", *LOGICAL_DATABASES)
 
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"

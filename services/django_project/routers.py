@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-# App label → database alias. Labels must not collide with django.contrib ("auth", "admin",
-# "sessions", "contenttypes"...), hence "accounts" for the auth service.
+from shared.services import django_services
+
+# App label → database alias, from the manifest (every Django service, built or not, so a new
+# app lands in its database from its first migration). Labels never collide with django.contrib
+# ("auth", "admin"...): the manifest refuses those, hence "accounts" for the auth service.
 APP_DATABASES: dict[str, str] = {
-    "registry": "models_db",
-    "accounts": "users_db",
-    "notifications": "users_db",
-    "experiments": "experiments_db",
-    "scheduler": "experiments_db",
-    "features": "metrics_db",
-    "monitoring": "metrics_db",
+    spec.app_label: spec.database
+    for spec in django_services(built_only=False)
+    if spec.app_label and spec.database
 }
 DEFAULT_ALIAS = "default"
 

@@ -9,31 +9,31 @@ Environment variables (all optional):
 | `SYNAPSE_DJANGO_ALLOWED_HOSTS` | `*` | comma-separated `ALLOWED_HOSTS`. |
 | `SYNAPSE_DJANGO_VAR_DIR` | `<repo>/var` | folder of the local SQLite files (used without a URL). |
 | `SYNAPSE_DB_DEFAULT_URL` | SQLite `var/default.sqlite3` | Django's own tables (contenttypes). |
-| `SYNAPSE_DB_MODELS_DB_URL` | SQLite `var/models_db.sqlite3` | models_db (registry). |
-| `SYNAPSE_DB_USERS_DB_URL` | SQLite `var/users_db.sqlite3` | users_db (accounts, notifications). |
+| `SYNAPSE_DB_MODELS_DB_URL` | SQLite `var/models_db.sqlite3` | models_db. |
+| `SYNAPSE_DB_USERS_DB_URL` | SQLite `var/users_db.sqlite3` | users_db. |
 | `SYNAPSE_DB_EXPERIMENTS_DB_URL` | SQLite `var/experiments_db.sqlite3` | experiments_db. |
 | `SYNAPSE_DB_METRICS_DB_URL` | SQLite `var/metrics_db.sqlite3` | metrics_db. |
 
 Database URLs are `postgres://user:password@host:port/name?option=value` or
 `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://:memory:`. Tests need no variable:
-the test runner (pytest-django) creates every SQLite test database in memory.
+the test runner (pytest-django) creates every SQLite test database in memory. Which apps live
+in which database: the table below.
 
-The seven Django services share this configuration; each serves only its own URLconf
-(`wsgi.get_wsgi_application_for(service)`) and keeps its tables in its logical database
-(`routers.DatabaseRouter`). App labels must not collide with `django.contrib`:
+The Django services of the manifest (`shared/services.py`) share this configuration; each
+serves only its own URLconf (`wsgi.get_wsgi_application_for(service)`) and keeps its tables in
+its logical database (`routers.DatabaseRouter`). INSTALLED_APPS, SYNAPSE_SERVICE_URLCONFS and the
+router's table derive from the manifest: a service is installed once its entry says `built`.
+App labels must not collide with `django.contrib`:
 
-| service | app label | database | URLconf |
-|---|---|---|---|
-| registry | `registry` | models_db | `services.registry.urls` |
-| auth | `accounts` | users_db | `services.auth.urls` |
-| notifications | `notifications` | users_db | `services.notifications.urls` |
-| experiments | `experiments` | experiments_db | `services.experiments.urls` |
-| scheduler | `scheduler` | experiments_db | `services.scheduler.urls` |
-| features | `features` | metrics_db | `services.features.urls` |
-| monitoring | `monitoring` | metrics_db | `services.monitoring.urls` |
-
-A new Django service adds its app to INSTALLED_APPS and its URLconf to
-SYNAPSE_SERVICE_URLCONFS; its label must already be in `routers.APP_DATABASES`.
+| service | app label | database | URLconf | built |
+|---|---|---|---|---|
+| auth | `accounts` | users_db | `services.auth.urls` | no |
+| registry | `registry` | models_db | `services.registry.urls` | yes |
+| features | `features` | models_db | `services.features.urls` | no |
+| experiments | `experiments` | experiments_db | `services.experiments.urls` | no |
+| scheduler | `scheduler` | models_db | `services.scheduler.urls` | no |
+| webhooks | `webhooks` | models_db | `services.webhooks.urls` | no |
+| admin | `platform_admin` | users_db | `services.admin.urls` | no |
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import os
 from pathlib import Path
 
 from services.django_project.databases import database_settings
+from shared.services import django_services
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("SYNAPSE_DJANGO_VAR_DIR", str(BASE_DIR / "var")))
@@ -61,7 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "rest_framework",
     "drf_spectacular",
-    "services.registry.apps.RegistryConfig",
+    # Each app's apps.py holds its one AppConfig, which Django picks from the package name.
+    *(spec.package for spec in django_services()),
 ]
 
 MIDDLEWARE: list[str] = [
@@ -70,9 +72,7 @@ MIDDLEWARE: list[str] = [
 ROOT_URLCONF = "services.django_project.urls"
 
 # Service name → URLconf; the WSGI/ASGI builders and the middleware pick one per request.
-SYNAPSE_SERVICE_URLCONFS = {
-    "registry": "services.registry.urls",
-}
+SYNAPSE_SERVICE_URLCONFS = {spec.name: spec.urlconf for spec in django_services()}
 
 DATABASES = database_settings(os.environ, VAR_DIR)
 DATABASE_ROUTERS = ["services.django_project.routers.DatabaseRouter"]

@@ -7,22 +7,19 @@ from functools import lru_cache
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.services import SERVICES
+from shared.services import SERVICES, built_services, env_prefix
 
 
 def default_upstreams() -> dict[str, str]:
-    """Return a local base URL for every service except the gateway itself."""
-    return {
-        name: f"http://localhost:{spec.port}"
-        for name, spec in SERVICES.items()
-        if name != "gateway"
-    }
+    """Return the local base URL of every built service except the gateway itself."""
+    # Services still to come are left out: /health/services would report them down forever.
+    return {spec.name: spec.default_url for spec in built_services() if spec.name != "gateway"}
 
 
 class Settings(BaseSettings):
     """Configuration of the gateway."""
 
-    model_config = SettingsConfigDict(env_prefix="SYNAPSE_GATEWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=env_prefix("gateway"), extra="ignore")
 
     # Service name -> base URL (JSON in the environment); only these services are routable.
     upstreams: dict[str, str] = Field(default_factory=default_upstreams)

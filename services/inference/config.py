@@ -8,11 +8,13 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.services import env_prefix
+
 
 class Settings(BaseSettings):
     """Every environment variable the inference service reads, with its default."""
 
-    model_config = SettingsConfigDict(env_prefix="SYNAPSE_INFERENCE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=env_prefix("inference"), extra="ignore")
 
     # Base URL of the model registry service (versions, stages, artifact URIs).
     registry_url: str = "http://localhost:8003"

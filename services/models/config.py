@@ -6,11 +6,13 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.services import env_prefix
+
 
 class Settings(BaseSettings):
     """Configuration of the models service."""
 
-    model_config = SettingsConfigDict(env_prefix="SYNAPSE_MODELS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=env_prefix("models"), extra="ignore")
 
     # SQLAlchemy URL of models_db; a SQLite file under var/ keeps local runs self-contained.
     database_url: str = "sqlite+pysqlite:///var/models.sqlite3"

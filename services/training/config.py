@@ -8,11 +8,13 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.services import env_prefix
+
 
 class Settings(BaseSettings):
     """Every environment variable the training service reads, with its default."""
 
-    model_config = SettingsConfigDict(env_prefix="SYNAPSE_TRAINING_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=env_prefix("training"), extra="ignore")
 
     # SQLAlchemy URL of the jobs table (models_db in production).
     database_url: str = "sqlite:///var/training.db"

@@ -18,7 +18,7 @@ from shared.events.base import Event
 from shared.events.memory import InMemoryEventBus
 from shared.infra_settings import InfraSettings
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 
 class RecordingFactory:

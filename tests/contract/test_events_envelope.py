@@ -12,7 +12,7 @@ from shared.events import schema
 from shared.events.schema import EVENT_SPECS, PLATFORM_TOPICS, EventType
 from tests.utils.events import drain, make_memory_bus
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 EVENT_ID = "3f1c2a7e-8b4d-4c1e-9f0a-2b6d5e4c3a21"
 WHEN = datetime(2024, 11, 3, 5, 30, tzinfo=UTC)  # 01:30 EDT, the hour that repeats in New York

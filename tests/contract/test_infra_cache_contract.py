@@ -8,7 +8,7 @@ from shared.cache.memory import InMemoryCache
 from tests.utils.infra import ManualClock
 from tests.utils.infra_contracts import CacheContract
 
-pytestmark = pytest.mark.workers
+pytestmark = pytest.mark.inference
 
 
 class TestInMemoryCache(CacheContract):

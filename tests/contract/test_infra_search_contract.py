@@ -8,7 +8,7 @@ from shared.errors import ValidationError
 from shared.search.memory import InMemorySearchIndex
 from tests.utils.infra_contracts import SearchIndexContract
 
-pytestmark = pytest.mark.search
+pytestmark = pytest.mark.registry
 
 
 class TestInMemorySearchIndex(SearchIndexContract):

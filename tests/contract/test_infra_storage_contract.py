@@ -9,7 +9,7 @@ from shared.storage.base import MIN_PART_SIZE, ChecksumMismatchError
 from shared.storage.memory import InMemoryObjectStore
 from tests.utils.infra_contracts import ObjectStoreContract
 
-pytestmark = pytest.mark.storage
+pytestmark = pytest.mark.training
 
 
 class TestInMemoryObjectStore(ObjectStoreContract):

@@ -9,7 +9,7 @@ from shared.errors import ConflictError, ValidationError
 from shared.events.base import ConsumerClosedError, TopicPartition, UnknownTopicError
 from tests.utils.events import BUS_FACTORIES, drain, publish_numbers, values
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 
 @pytest.fixture(params=sorted(BUS_FACTORIES))

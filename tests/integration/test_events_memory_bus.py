@@ -11,7 +11,7 @@ from shared.errors import ValidationError
 from shared.events.base import TopicPartition
 from tests.utils.events import ManualClock, drain, make_memory_bus, values
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 
 def test_event_timestamps_come_from_the_injected_clock():

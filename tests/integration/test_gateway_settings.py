@@ -21,16 +21,19 @@ def test_upstreams_and_keys_are_read_from_the_environment(monkeypatch):
     assert settings.api_keys == {"alpha", "beta"}
 
 
-def test_default_upstreams_cover_every_service_but_the_gateway(monkeypatch):
+def test_default_upstreams_cover_every_built_service_but_the_gateway(monkeypatch):
     monkeypatch.delenv("SYNAPSE_GATEWAY_UPSTREAMS", raising=False)
     upstreams = Settings().upstreams
-    assert set(upstreams) == set(SERVICES) - {"gateway"}
+    built = {name for name, spec in SERVICES.items() if spec.built}
+    assert set(upstreams) == built - {"gateway"}
+    assert {"models", "registry", "training", "inference"} <= set(upstreams)
     assert upstreams["models"] == "http://localhost:8002"
+    assert upstreams["inference"] == "http://localhost:8005"
 
 
 def test_routable_services_follow_the_service_table_order():
-    settings = Settings(upstreams={"search": "http://s", "models": "http://m", "auth": "http://a"})
-    assert list(routable_services(settings)) == ["auth", "models", "search"]
+    settings = Settings(upstreams={"storage": "http://s", "models": "http://m", "auth": "http://a"})
+    assert list(routable_services(settings)) == ["auth", "models", "storage"]
 
 
 @pytest.mark.parametrize("name", ["gateway", "billing"])

@@ -17,7 +17,7 @@ from shared.storage.memory import InMemoryObjectStore
 from tests.utils.events import make_memory_bus
 from tests.utils.infra import memory_registry
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 
 def memory_builders():

@@ -17,7 +17,7 @@ from shared.search.mappings import MODELS_INDEX, PLATFORM_INDICES
 from shared.search.memory import InMemorySearchIndex
 from tests.utils.infra import Recorder
 
-pytestmark = pytest.mark.search
+pytestmark = pytest.mark.registry
 
 
 def es_error(kind: str, status: int = 400) -> BadRequestError:

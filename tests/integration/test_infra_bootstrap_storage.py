@@ -16,7 +16,7 @@ from shared.storage.memory import InMemoryObjectStore
 from shared.storage.minio import MinioObjectStore
 from tests.utils.infra import Recorder, write_result
 
-pytestmark = pytest.mark.storage
+pytestmark = pytest.mark.training
 
 
 class RefusingStore(InMemoryObjectStore):

@@ -11,7 +11,7 @@ from shared.errors import ServiceUnavailableError, ValidationError
 from shared.infra_settings import InfraSettings
 from tests.utils.infra import Recorder, clear_infra_env
 
-pytestmark = pytest.mark.workers
+pytestmark = pytest.mark.inference
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from shared.events.base import TopicPartition
 from tests.utils.events import count_lines, make_memory_bus, publish_numbers
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.registry
 
 
 def test_poll_returns_at_most_max_records_and_every_record_once():

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from infra import compose_check as cc
-from shared.services import SERVICES
+from shared.services import SERVICES, built_services
 
 # Host ports of the infrastructure, as the brief documents them.
 INFRA_PORTS = {
@@ -37,20 +37,25 @@ INIT_SERVICES = {
     "search-init": ("search", "elasticsearch"),
     "consul-init": ("consul", "consul"),
 }
-# Compose service -> the platform service (shared.services) whose code it runs.
-PLATFORM = {
-    "gateway": "gateway",
-    "models": "models",
-    "registry": "registry",
-    "training": "training",
-    "training-worker": "training",
-    "inference": "inference",
+# Compose services that run only a Celery worker: the "<name>-worker" of a web service with a
+# worker, or a Celery-only service under its own name.
+WORKERS = {
+    f"{spec.name}-worker" if spec.framework != "celery" else spec.name: spec.name
+    for spec in built_services()
+    if spec.celery_worker
 }
-# Settings variables of each service that hold its SQLAlchemy or Django database URL.
+# Compose service -> the platform service (shared.services) whose code it runs: every built
+# service of the manifest plus the workers.
+PLATFORM = {**{spec.name: spec.name for spec in built_services()}, **WORKERS}
+# Settings variable of each built service that holds its SQLAlchemy or Django database URL.
 DATABASE_URL_VARIABLES = {
-    "models": "SYNAPSE_MODELS_DATABASE_URL",
-    "registry": "SYNAPSE_DB_MODELS_DB_URL",
-    "training": "SYNAPSE_TRAINING_DATABASE_URL",
+    spec.name: (
+        f"SYNAPSE_DB_{spec.database.upper()}_URL"
+        if spec.framework == "django"
+        else f"{spec.env_prefix}DATABASE_URL"
+    )
+    for spec in built_services()
+    if spec.database
 }
 
 
@@ -87,9 +92,17 @@ def test_long_running_services_declare_healthchecks(services: dict) -> None:
     assert unchecked == []
 
 
+def test_compose_runs_exactly_the_built_services_of_the_manifest(services: dict) -> None:
+    platform = {
+        name for name, svc in services.items() if cc.is_built(svc) and name not in INIT_SERVICES
+    }
+    assert platform == set(PLATFORM)
+    assert {"gateway", "models", "registry", "training", "training-worker", "inference"} <= platform
+
+
 def test_documented_host_ports_are_published(services: dict) -> None:
     expected = dict(INFRA_PORTS)
-    expected.update({name: {SERVICES[name].port} for name in set(PLATFORM) - {"training-worker"}})
+    expected.update({name: {SERVICES[name].port} for name in set(PLATFORM) - set(WORKERS)})
     missing = {
         name: sorted(ports - set(cc.published_ports(services.get(name, {}))))
         for name, ports in expected.items()
@@ -267,8 +280,8 @@ def test_gateway_routes_to_compose_services_on_their_ports(services: dict) -> No
 def test_web_services_start_their_app_factory_on_the_documented_port(services: dict) -> None:
     for name, service in PLATFORM.items():
         argv = cc.command_argv(services[name])
-        if name == "training-worker":
-            assert argv[:4] == ["celery", "-A", "services.training.worker", "worker"]
+        if name in WORKERS:
+            assert argv[:4] == ["celery", "-A", f"services.{service}.worker", "worker"], name
             continue
         line = " ".join(argv)
         assert f"services.{service}." in line and "--factory" in line, name

@@ -10,7 +10,7 @@ import pytest
 from shared.events.base import CommitFailedError, TopicPartition
 from tests.utils.events import ManualClock, drain, make_memory_bus, publish_numbers, values
 
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.inference
 
 SESSION_MS = 10_000
 
