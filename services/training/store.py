@@ -15,7 +15,6 @@ from shared.db import Base
 from shared.errors import NotFoundError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-FINISHED = frozenset({SUCCEEDED, FAILED})
 
 
 class UTCDateTime(TypeDecorator):

@@ -32,6 +32,8 @@ CORRELATION_HEADER = "X-Correlation-ID"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+# Query parameters as a mapping, or as pairs when a name repeats.
+QueryParams = Mapping[str, Any] | list[tuple[str, Any]]
 
 
 class UpstreamTimeoutError(UpstreamError):
@@ -292,7 +294,7 @@ class ServiceClient:
         path: str,
         *,
         json: Any = None,
-        params: Mapping[str, Any] | None = None,
+        params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
@@ -323,7 +325,7 @@ class ServiceClient:
         method: str,
         url: str,
         json: Any,
-        params: Mapping[str, Any] | None,
+        params: QueryParams | None,
         headers: httpx.Headers,
         timeout: float | None,
     ) -> tuple[httpx.Response, None] | tuple[None, httpx.TransportError]:

@@ -179,11 +179,3 @@ class BatchIterator:
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         for start in range(0, len(self) * size, size):
             yield order[start : start + size]
-
-
-def iterate_minibatches(
-    X: np.ndarray, y: np.ndarray, batches: BatchIterator
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(X_batch, y_batch)`` pairs for one epoch of ``batches``."""
-    for idx in batches:
-        yield X[idx], y[idx]

@@ -9,8 +9,6 @@ import numpy as np
 from shared.errors import ValidationError
 from shared.ml.optim import SGD, clip_grad_norm
 
-FLOAT16_MAX = float(np.finfo(np.float16).max)  # 65504
-
 
 class DynamicLossScaler:
     """Scale the loss up so small float16 gradients survive; back off when they overflow.
