@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import commands
@@ -81,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run one command; return the exit code."""
     args = _parser().parse_args(argv)
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
     try:
         return handler(args)
     except commands.HarnessError as exc:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from pathlib import Path
 
 from harness.build import BuildError, build_environment, solution_dir
-from harness.catalogue import CatalogueError, load_catalogue, select
+from harness.catalogue import Bug, CatalogueError, load_catalogue, select
 from harness.collect import CollectError
 from harness.coverage_map import CoverageMapError
 from harness.manifest import write_all_bugs_passing
 from harness.plan import load_map, selected_probes
 from harness.plant import PlantError
-from harness.probe import Probe, describe_problems, new_failures, probe_many
+from harness.probe import Probe, ProbeResult, describe_problems, new_failures, probe_many
 from harness.rebase import RebaseError
 from harness.record import record_fails
 
@@ -32,12 +33,12 @@ HarnessError = (
 )
 
 
-def _catalogue(args):
+def _catalogue(args: argparse.Namespace) -> dict[str, Bug]:
     """Load the catalogue of the repository named by ``--root``."""
     return load_catalogue(args.root / "bugs")
 
 
-def cmd_probe(args) -> int:
+def cmd_probe(args: argparse.Namespace) -> int:
     """Print the tests failing with the named bugs planted together."""
     bugs = select(_catalogue(args), args.bugs)
     probe = selected_probes(args.root, [bugs], load_map(args.root, args.full))[0]
@@ -68,7 +69,7 @@ def cmd_probe(args) -> int:
     return 1 if result.error else 0
 
 
-def cmd_record(args) -> int:
+def cmd_record(args: argparse.Namespace) -> int:
     """Probe each named bug alone and write its fails array."""
     catalogue = _catalogue(args)
     if args.all == bool(args.bugs):
@@ -94,6 +95,8 @@ def cmd_record(args) -> int:
         for problem in problems:
             print(f"{bug.id}: note: {problem}")
         fails = new_failures(result, baseline)
+        if bug.path is None:
+            raise UsageProblem(f"{bug.id}: not loaded from a file, so it cannot be recorded")
         changed = record_fails(bug.path, fails)
         flag = "updated" if changed else "unchanged"
         print(f"{bug.id}: {len(fails)} failing test(s), {flag}")
@@ -103,7 +106,7 @@ def cmd_record(args) -> int:
     return status
 
 
-def _record_all_bugs(root: Path, catalogue: dict, result) -> int:
+def _record_all_bugs(root: Path, catalogue: dict[str, Bug], result: ProbeResult) -> int:
     """Write the passing set of the all-bugs tree; return 1 if it could not run."""
     if result.error or result.report.tampered:
         print(f"all bugs: not recorded: {'; '.join(describe_problems(result))}")
@@ -115,7 +118,7 @@ def _record_all_bugs(root: Path, catalogue: dict, result) -> int:
     return 0
 
 
-def cmd_build(args) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
     """Build the agent environment and its solution sidecar."""
     from harness.manifest import manifest_extra
 
@@ -128,7 +131,7 @@ def cmd_build(args) -> int:
     return 0
 
 
-def cmd_solve(args) -> int:
+def cmd_solve(args: argparse.Namespace) -> int:
     """Apply a build's solve.sh to it."""
     target = Path(args.dir).resolve()
     solve = solution_dir(target) / "solve.sh"
@@ -137,35 +140,35 @@ def cmd_solve(args) -> int:
     return subprocess.run(["bash", str(solve), str(target)], check=False).returncode
 
 
-def cmd_score(args) -> int:
+def cmd_score(args: argparse.Namespace) -> int:
     """Score a tree from pristine tests and print the table and reward."""
     from harness.grade import score_command
 
     return score_command(args)
 
 
-def cmd_verify(args) -> int:
+def cmd_verify(args: argparse.Namespace) -> int:
     """Check the catalogue quality gates."""
     from harness.verify import verify_command
 
     return verify_command(args)
 
 
-def cmd_overlap(args) -> int:
+def cmd_overlap(args: argparse.Namespace) -> int:
     """Report crowded files and nearby or stacked edits."""
     from harness.overlap import overlap_command
 
     return overlap_command(args)
 
 
-def cmd_rebase(args) -> int:
+def cmd_rebase(args: argparse.Namespace) -> int:
     """Carry every bug's edits across a change of main."""
     from harness.rebase import rebase_command
 
     return rebase_command(args)
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     """Build all bugs, score, solve, score again."""
     from harness.grade import demo_command
 

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from environment.runner import RunLimits, run_suite
 from harness.build import temporary_tree
@@ -38,7 +39,7 @@ class CoverageMap:
         return {test for test, used in self.fixtures.items() if fixture in used}
 
 
-def _parse(document: dict) -> CoverageMap:
+def _parse(document: dict[str, Any]) -> CoverageMap:
     """Turn the plugin's JSON document into a CoverageMap."""
     files = {
         name: {int(line): ids for line, ids in lines.items()}

@@ -17,10 +17,13 @@ At the end it writes ``.coverage-map.json`` into the tree.
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.machinery
 import json
 import sys
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import coverage
 import pytest
@@ -48,7 +51,7 @@ def _pop() -> None:
     _cov.switch_context(_stack[-1])
 
 
-class _TrackedLoader:
+class _TrackedLoader(importlib.abc.Loader):
     """Wrap a tree module's loader so its body runs under an ``import:`` context."""
 
     def __init__(self, loader: importlib.machinery.SourceFileLoader, name: str) -> None:
@@ -58,11 +61,11 @@ class _TrackedLoader:
     def __getattr__(self, attribute: str) -> object:
         return getattr(self._loader, attribute)
 
-    def create_module(self, spec: object) -> object:
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         """Delegate module creation."""
         return self._loader.create_module(spec)
 
-    def exec_module(self, module: object) -> None:
+    def exec_module(self, module: ModuleType) -> None:
         """Run the module body under its import context."""
         _push(f"import:{self._name}")
         try:
@@ -71,13 +74,15 @@ class _TrackedLoader:
             _pop()
 
 
-class _ImportTracker:
+class _ImportTracker(importlib.abc.MetaPathFinder):
     """Meta-path finder that asks the other finders and wraps loaders of tree modules."""
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         """Return the spec the next finders give, its loader wrapped when it is a tree file."""
         for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
+            if id(finder) == id(self) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(name, path, target)
             if spec is None:
@@ -98,7 +103,9 @@ _cov.switch_context("session")
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_fixture_setup(fixturedef, request):  # noqa: ANN001, ANN201
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, None, None]:
     """Label a fixture's setup with the fixture's own context."""
     _push(f"fixture:{fixturedef.baseid}::{fixturedef.argname}")
     try:
@@ -116,8 +123,9 @@ def pytest_runtest_logstart(nodeid: str, location: object) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     """Record every fixture the test used, including ones requested dynamically."""
-    used = set()
-    for name, defs in item._fixtureinfo.name2fixturedefs.items():
+    used: set[str] = set()
+    info = getattr(item, "_fixtureinfo", None)
+    for name, defs in getattr(info, "name2fixturedefs", {}).items():
         used.update(f"{d.baseid}::{name}" for d in defs)
     request = getattr(item, "_request", None)
     for name, fixturedef in getattr(request, "_fixture_defs", {}).items():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from environment.report import SuiteReport
 from environment.runner import RunLimits
@@ -23,7 +25,7 @@ def results_path(tree: Path) -> Path:
     return tree.with_name(tree.name + ".results.json")
 
 
-def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict:
+def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict[str, Any]:
     """Score ``tree`` (sanitized in place) and return its results document."""
     expected = collect_main(root)
     try:
@@ -32,7 +34,7 @@ def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict:
         return build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
 
 
-def report(results: dict, previous: dict | None, title: str) -> dict:
+def report(results: dict[str, Any], previous: dict[str, Any] | None, title: str) -> dict[str, Any]:
     """Print a results document's table and reward JSON; return the reward."""
     reward = reward_of(results, previous)
     print(f"== {title}")
@@ -45,7 +47,7 @@ def report(results: dict, previous: dict | None, title: str) -> dict:
     return reward
 
 
-def score_command(args) -> int:
+def score_command(args: argparse.Namespace) -> int:
     """Score DIR, write its results JSON and print the table and reward."""
     tree = Path(args.dir).resolve()
     results = score(args.root, tree)
@@ -57,7 +59,7 @@ def score_command(args) -> int:
     return 0
 
 
-def demo_command(args) -> int:
+def demo_command(args: argparse.Namespace) -> int:
     """Build every bug into DIR, score it, solve it, and score it again."""
     catalogue = load_catalogue(args.root / "bugs")
     bugs = list(catalogue.values())

@@ -17,8 +17,10 @@ def module_name(file: str) -> str:
 
 
 def imported_modules(source: str, module: str = "", package: bool = False) -> set[str]:
-    """Return every module an import in ``source`` can name (``from a import b`` gives ``a``
-    and ``a.b``); relative imports are resolved against ``module``."""
+    """Return every module an import in ``source`` can name.
+
+    ``from a import b`` gives ``a`` and ``a.b``; relative imports resolve against ``module``.
+    """
     names: set[str] = set()
     parts = module.split(".") if module else []
     for node in ast.walk(ast.parse(source)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,10 @@ def _changed(before: str, after: str) -> str:
 
 
 def edit_spans(root: Path, catalogue: dict[str, Bug]) -> list[Span]:
-    """Locate every edit's lines, planting the catalogue in order (edits that do not apply
-    are left out: gate 1 reports them)."""
+    """Locate every edit's lines, planting the catalogue in order.
+
+    Edits that do not apply are left out: gate 1 reports them.
+    """
     texts: dict[str, str] = {}
     spans = []
     for bug in catalogue.values():
@@ -96,7 +99,7 @@ def _written_on(catalogue: dict[str, Bug]) -> list[str]:
     return sorted(set(lines))
 
 
-def overlap_command(args) -> int:
+def overlap_command(args: argparse.Namespace) -> int:
     """Print the overlap report of the catalogue."""
     from harness.catalogue import load_catalogue
 

@@ -26,8 +26,10 @@ def load_map(root: Path, full: bool) -> CoverageMap | None:
 
 
 def sample(bugs: list[Bug], count: int, salt: str) -> list[Bug]:
-    """Return ``count`` bugs chosen by a hash of ``salt`` (a fingerprint), so that successive
-    catalogues check different bugs while one catalogue always checks the same ones."""
+    """Return ``count`` bugs chosen by a hash of ``salt`` (a fingerprint).
+
+    Successive catalogues check different bugs; one catalogue always checks the same ones.
+    """
     ranked = sorted(bugs, key=lambda b: hashlib.sha256(f"{salt}:{b.id}".encode()).hexdigest())
     return ranked[: max(0, count)]
 

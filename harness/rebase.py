@@ -10,9 +10,11 @@ base is unknown, or whose new blocks would not reproduce the merge is refused an
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +78,7 @@ class Git:
         return moved
 
 
-def plant_texts(texts: dict[str, str | None], bug: Bug) -> dict[str, str]:
+def plant_texts(texts: Mapping[str, str | None], bug: Bug) -> dict[str, str]:
     """Apply a bug's edits to the given file texts; raise PlantError when one does not apply."""
     planted: dict[str, str] = {}
     for edit in bug.edits:
@@ -87,7 +89,7 @@ def plant_texts(texts: dict[str, str | None], bug: Bug) -> dict[str, str]:
     return planted
 
 
-def applies(texts: dict[str, str | None], bug: Bug) -> bool:
+def applies(texts: Mapping[str, str | None], bug: Bug) -> bool:
     """Return whether every edit of a bug applies (exactly once, in order) to the texts."""
     try:
         plant_texts(texts, bug)
@@ -215,7 +217,7 @@ def _only(bug: Bug, file: str) -> Bug:
     return Bug(bug.id, "", "", (), (), (), tuple(e for e in bug.edits if e.file == file))
 
 
-def rebase_command(args) -> int:
+def rebase_command(args: argparse.Namespace) -> int:
     """Rebase the named bugs (default all) and rewrite their edits; return 1 on any refusal."""
     git = Git(args.root)
     try:
@@ -234,6 +236,8 @@ def rebase_command(args) -> int:
             status = 1
             continue
         if edits is None:
+            continue
+        if bug.path is None:
             continue
         text = read_text(bug.path)
         new = rewrite_edits(text, list(bug.edits), edits)

@@ -35,6 +35,8 @@ from harness.imports import dependents, import_graph, imported_modules, module_n
 from harness.plant import occurrences, read_text
 
 GLOBAL_CONTEXTS = ("session", "import:")
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+Found = tuple[str, FunctionNode, list[FunctionNode]]
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -63,31 +65,32 @@ def changed_lines(text: str, before: str, after: str) -> tuple[tuple[int, int], 
     return spans[0], spans[1]
 
 
-def _functions(node: ast.AST, prefix: str = "") -> Iterable[tuple[str, ast.AST, list[ast.AST]]]:
+def _functions(node: ast.AST, prefix: str = "") -> Iterable[Found]:
     """Yield (qualified name, function node, enclosing functions) for every function."""
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             name = f"{prefix}{child.name}"
             if not isinstance(child, ast.ClassDef):
                 yield name, child, []
+            mine: list[FunctionNode] = [] if isinstance(child, ast.ClassDef) else [child]
             for inner, found, outer in _functions(child, name + "."):
-                yield inner, found, ([child] if not isinstance(child, ast.ClassDef) else []) + outer
+                yield inner, found, mine + outer
         else:
             yield from _functions(child, prefix)
 
 
-def enclosing_function(source: str, span: tuple[int, int]) -> tuple[str, ast.AST, list] | None:
+def enclosing_function(source: str, span: tuple[int, int]) -> Found | None:
     """Return the innermost function whose body holds the whole span, or None."""
-    best = None
+    best: Found | None = None
     for name, node, outer in _functions(ast.parse(source)):
         start, end = node.body[0].lineno, node.end_lineno or node.lineno
-        if start <= span[0] and span[1] <= end:
-            if best is None or start >= best[1].body[0].lineno:
-                best = (name, node, outer)
+        inside = start <= span[0] and span[1] <= end
+        if inside and (best is None or start >= best[1].body[0].lineno):
+            best = (name, node, outer)
     return best
 
 
-def _kind(node: ast.AST) -> tuple[bool, bool]:
+def _kind(node: FunctionNode) -> tuple[bool, bool]:
     """Return (is generator, is coroutine) of a function, ignoring nested scopes."""
     found = set()
     todo = list(ast.iter_child_nodes(node))
@@ -101,7 +104,7 @@ def _kind(node: ast.AST) -> tuple[bool, bool]:
     return generator, isinstance(node, ast.AsyncFunctionDef)
 
 
-def _cached(nodes: list[ast.AST]) -> bool:
+def _cached(nodes: list[FunctionNode]) -> bool:
     """Return whether any of the functions carries a decorator that looks like a cache."""
     return any("cache" in ast.unparse(d).lower() for n in nodes for d in n.decorator_list)
 
@@ -127,8 +130,11 @@ def _names_any(text: str, imports: frozenset[str], modules: set[str]) -> bool:
 
 
 def importing_tests(root: Path, expected: Iterable[str], modules: set[str]) -> set[str]:
-    """Return the tests of test files that import (or name) any of ``modules``, every test
-    under a conftest that does, and the tests of files importing a helper module that does."""
+    """Return the tests whose files import (or name) any of ``modules``.
+
+    That is every test of such a test file, every test under such a conftest, and the tests of
+    files importing a helper module that does.
+    """
     files = [(p.relative_to(root).as_posix(), *_read(p)) for p in (root / "tests").rglob("*.py")]
     targets = set(modules)
     while True:  # helpers importing helpers: grow the targets to a fixed point
@@ -156,22 +162,26 @@ def importing_tests(root: Path, expected: Iterable[str], modules: set[str]) -> s
 
 
 def _declarative(source: str, span: tuple[int, int]) -> bool:
-    """Return whether the top-level statements a span touches only bind names (assignments,
-    imports, def and class statements with their class bodies) and it touches no decorator."""
+    """Return whether the top-level statements a span touches only bind names.
 
-    def touches(node: ast.AST) -> bool:
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    Binding means assignments, imports, def and class statements (class bodies alike); a
+    decorator in the span does not count as binding.
+    """
+
+    def touches(node: ast.stmt | ast.expr) -> bool:
+        decorators: list[ast.expr] = getattr(node, "decorator_list", [])
+        first = min([node.lineno] + [d.lineno for d in decorators])
         return first <= span[1] and span[0] <= (node.end_lineno or node.lineno)
 
-    binding = (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom, ast.FunctionDef)
-    binding += (ast.AsyncFunctionDef, ast.ClassDef)
+    binding: tuple[type[ast.stmt], ...] = (ast.Assign, ast.AnnAssign, ast.Import)
+    binding += (ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     module = ast.parse(source)
     for statement in module.body:
         if touches(statement) and not isinstance(statement, binding):
             return False
         if isinstance(statement, ast.ClassDef) and touches(statement):
             inner = [s for s in statement.body if touches(s)]
-            if any(not isinstance(s, binding + (ast.Expr,)) for s in inner):
+            if any(not isinstance(s, (*binding, ast.Expr)) for s in inner):
                 return False
     return not any(
         touches(d) for node in ast.walk(module) for d in getattr(node, "decorator_list", [])
@@ -190,8 +200,11 @@ def _ran(cmap: CoverageMap, contexts: set[str]) -> set[str] | None:
 
 
 def _module_level(root: Path, cmap: CoverageMap, expected: list[str], file: str) -> set[str] | None:
-    """Return the tests that can see a module's import-time state: those that ran code of the
-    module or of any module importing it (directly or not), or whose files import one."""
+    """Return the tests that can see a module's import-time state.
+
+    Those are the tests that ran code of the module or of any module importing it (directly or
+    not), and those whose files import one of these modules.
+    """
     seen = dependents(import_graph(root), module_name(file))
     chosen: set[str] = set()
     for name in seen:

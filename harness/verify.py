@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from environment.reward import compute_reward, parse_results
 from environment.scorer import build_results
 from harness.build import build_environment, build_tree, solution_dir
 from harness.catalogue import Bug, CatalogueError, load_catalogue
 from harness.collect import CollectError, collect_main
-from harness.coverage_map import CoverageMapError
+from harness.coverage_map import CoverageMap, CoverageMapError
 from harness.grade import score
 from harness.leaks import hint_words, scan_tree
 from harness.manifest import catalogue_fingerprint, manifest_extra, read_all_bugs_passing
@@ -67,7 +69,9 @@ def _reachable(bugs: dict[str, Bug], start: str) -> set[str]:
     return seen
 
 
-def implied_dependencies(bugs: dict[str, Bug], fails: dict[str, set[str]]) -> tuple[list, list]:
+def implied_dependencies(
+    bugs: dict[str, Bug], fails: dict[str, set[str]]
+) -> tuple[list[str], list[str]]:
     """Return (violations of declared depends_on, undeclared implied dependencies)."""
     violations, implied = [], []
     everything = set().union(*fails.values()) if fails else set()
@@ -147,7 +151,7 @@ class _Runner:
     def __init__(self, root: Path, pool: ThreadPoolExecutor, options: SuiteOptions) -> None:
         self.root, self.pool, self.options, self.count = root, pool, options, 0
 
-    def submit(self, probe: Probe) -> Future:
+    def submit(self, probe: Probe) -> Future[ProbeResult]:
         """Queue one probe; return its future ProbeResult."""
         log_dir = self.options.log_dir
         log = None if log_dir is None else log_dir / log_name(self.count, probe.bugs)
@@ -156,8 +160,12 @@ class _Runner:
 
 
 def _singles(
-    root: Path, runner: _Runner, bugs: list[Bug], mapped: Future, options: SuiteOptions
-) -> tuple[list[Future], dict[str, Future]]:
+    root: Path,
+    runner: _Runner,
+    bugs: list[Bug],
+    mapped: Future[CoverageMap | None],
+    options: SuiteOptions,
+) -> tuple[list[Future[ProbeResult]], dict[str, Future[ProbeResult]]]:
     """Queue every bug alone (on its selected tests) and full runs of a sample of them."""
     probes = selected_probes(root, [[b] for b in bugs], mapped.result())
     singles = [runner.submit(p) for p in probes]
@@ -169,10 +177,17 @@ def _singles(
 
 
 def _confirm(
-    runner: _Runner, bugs: list[Bug], singles: list[Future], checks: dict, baseline: ProbeResult
+    runner: _Runner,
+    bugs: list[Bug],
+    singles: list[Future[ProbeResult]],
+    checks: dict[str, Future[ProbeResult]],
+    baseline: ProbeResult,
 ) -> tuple[list[ProbeResult], Gate]:
-    """Replace by a full run every selected run that disagrees with the record (and the
-    sampled ones), and report where a selected run and a full run of a bug differ."""
+    """Check selected runs against full runs and return the results to judge.
+
+    Every selected run that disagrees with the record is run again in full (the sampled ones
+    already were); the full run replaces it, and any difference is a gate-3s problem.
+    """
     gate = Gate("3s: selected runs fail the same tests as full runs")
     results = [f.result() for f in singles]
     full = dict(checks)
@@ -199,7 +214,7 @@ def _confirm(
 def suite_gates(
     root: Path,
     catalogue: dict[str, Bug],
-    expected: dict[str, dict],
+    expected: dict[str, dict[str, Any]],
     options: SuiteOptions | None = None,
 ) -> list[Gate]:
     """Run the gates that need suite runs: 2, 3 (with the selection check), 4, 5 and 7."""
@@ -223,7 +238,7 @@ def suite_gates(
 def _judge(
     root: Path,
     catalogue: dict[str, Bug],
-    expected: dict[str, dict],
+    expected: dict[str, dict[str, Any]],
     finals: list[ProbeResult],
     singles: list[ProbeResult],
 ) -> list[Gate]:
@@ -300,7 +315,7 @@ def print_report(gates: list[Gate]) -> None:
             print(f"    info: {line}")
 
 
-def verify_command(args) -> int:
+def verify_command(args: argparse.Namespace) -> int:
     """Run the gates (static only with --quick) and return 0 when all hold."""
     root = args.root
     try:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import Lifespan
 
 from shared.errors import SynapseError
 
-HealthCheck = Callable[[], dict]
+HealthCheck = Callable[[], dict[str, Any]]
 
 
 def create_service_app(
@@ -18,7 +20,7 @@ def create_service_app(
     *,
     version: str = "1.0.0",
     health: HealthCheck | None = None,
-    lifespan=None,
+    lifespan: Lifespan[FastAPI] | None = None,
 ) -> FastAPI:
     """Create a FastAPI app named after the service with /health and JSON problem errors."""
     app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=lifespan)

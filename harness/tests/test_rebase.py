@@ -98,7 +98,7 @@ def test_rewrite_edits_keeps_other_tables_and_adds_or_drops_blocks():
     changed = rewrite_edits(text, old, [Edit("a.py", "x\n", "y\n"), Edit("b.py", "p'", "q")])
     assert changed.split("[[edits]]")[:2] == text.split("[[edits]]")[:2]
     assert tomllib.loads(changed)["edits"][1]["before"] == "p'"
-    more = old + [Edit("c.py", "'''", "z")]
+    more = [*old, Edit("c.py", "'''", "z")]
     assert [e["file"] for e in tomllib.loads(rewrite_edits(text, old, more))["edits"]] == [
         "a.py",
         "b.py",

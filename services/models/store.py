@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, select
@@ -23,9 +24,11 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """Return the value as a naive UTC datetime for the column."""
         return None if value is None else to_utc(value).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """Return the stored value as an aware UTC datetime."""
         return None if value is None else to_utc(value, assume_utc=True)
 
 
@@ -76,7 +79,7 @@ class ModelTagRow(Base):
     model: Mapped[ModelRow] = relationship(back_populates="tags")
 
 
-def _tag_rows(tags: list[str], existing: list[ModelTagRow] = ()) -> list[ModelTagRow]:
+def _tag_rows(tags: list[str], existing: Sequence[ModelTagRow] = ()) -> list[ModelTagRow]:
     """Return tag rows for `tags`, reusing rows that already hold one of them."""
     reusable = {row.tag: row for row in existing}
     rows = []

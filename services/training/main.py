@@ -327,7 +327,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     def create_job(body: JobCreate, response: Response) -> JobAccepted:
         record = submit_job(body, deps, lambda job_id: dispatch_run_job(celery, job_id))
         response.headers["Location"] = f"{JOBS_PATH}/{record.id}"
-        return JobAccepted(id=record.id, status=record.status)
+        return JobAccepted.model_validate({"id": record.id, "status": record.status})
 
     @app.get(f"{JOBS_PATH}/{{job_id}}", response_model=JobOut, tags=["jobs"])
     def read_job(job_id: str) -> JobOut:

@@ -15,7 +15,6 @@ from shared.db import Base
 from shared.errors import NotFoundError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-FINISHED = frozenset({SUCCEEDED, FAILED})
 
 
 class UTCDateTime(TypeDecorator):
@@ -25,6 +24,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware datetime converted to UTC; refuse a naive one."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -32,6 +32,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return the stored value as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
