@@ -46,7 +46,6 @@ def wait_healthy(
 ) -> WaitResult:
     """Poll `probe` until it passes; raise naming the service on timeout or early exit."""
     start = clock()
-    reason = "not probed yet"
     while True:
         reason = _safe(probe)
         if reason is None:
@@ -109,16 +108,13 @@ def probe_redis(port: int) -> str | None:
     """Send PING and expect PONG."""
     import redis
 
-    client = redis.Redis(
+    with redis.Redis(
         host=BIND_HOST,
         port=port,
         socket_timeout=PROBE_TIMEOUT,
         socket_connect_timeout=PROBE_TIMEOUT,
-    )
-    try:
+    ) as client:
         return None if client.ping() else "PING was not answered with PONG"
-    finally:
-        client.close()
 
 
 def probe_kafka(port: int) -> str | None:

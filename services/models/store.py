@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,7 +89,7 @@ class ModelTagRow(Base):
     model: Mapped[ModelRow] = relationship(back_populates="tags")
 
 
-def _tag_rows(tags: list[str], existing: list[ModelTagRow] = ()) -> list[ModelTagRow]:
+def _tag_rows(tags: list[str], existing: Sequence[ModelTagRow] = ()) -> list[ModelTagRow]:
     """Return tag rows for `tags`, reusing rows that already hold one of them."""
     reusable = {row.tag: row for row in existing}
     rows = []

@@ -339,7 +339,7 @@ def create_job(
     """Queue a training job and point at it with ``Location``."""
     record = submit_job(body, deps, dispatch)
     response.headers["Location"] = f"{JOBS_PATH}/{record.id}"
-    return JobAccepted(id=record.id, status=record.status)
+    return JobAccepted.model_validate({"id": record.id, "status": record.status})
 
 
 @router.get("/{job_id}", response_model=JobOut)

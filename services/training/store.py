@@ -13,7 +13,6 @@ from shared.db import UTCDateTime
 from shared.errors import NotFoundError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-FINISHED = frozenset({SUCCEEDED, FAILED})
 
 
 class Base(DeclarativeBase):

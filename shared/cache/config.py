@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from shared.cache.base import Cache
 from shared.errors import ValidationError
@@ -24,6 +25,7 @@ def create_cache(kind: str = "redis", settings: InfraSettings | None = None) -> 
             f"unknown cache backend {kind!r}", details={"choices": sorted(CACHE_BACKENDS)}
         ) from None
     module = importlib.import_module(module_name)
+    cache_cls: Callable[..., Cache] = getattr(module, attr)
     if kind == "memory":
-        return getattr(module, attr)()
-    return getattr(module, attr)(module.make_redis_client(settings))
+        return cache_cls()
+    return cache_cls(module.make_redis_client(settings))

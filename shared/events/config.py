@@ -54,7 +54,8 @@ def load_backend(name: str) -> Callable[..., EventBus]:
             f"unknown event-bus backend {name!r}", details={"choices": sorted(BACKENDS)}
         )
     module_name, class_name = target.split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    adapter: Callable[..., EventBus] = getattr(importlib.import_module(module_name), class_name)
+    return adapter
 
 
 def create_bus(

@@ -31,6 +31,8 @@ PLATFORM_TOPICS: dict[str, int] = {
 
 
 class EventType(StrEnum):
+    """The domain events the platform publishes."""
+
     MODEL_VERSION_REGISTERED = "model.version.registered"
     MODEL_STAGE_CHANGED = "model.stage.changed"
     TRAINING_JOB_COMPLETED = "training.job.completed"

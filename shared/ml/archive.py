@@ -38,9 +38,7 @@ def encode_npz(header: dict[str, Any], arrays: dict[str, Array]) -> bytes:
         for key, arr in entries:
             info = zipfile.ZipInfo(key + ".npy", date_time=ZIP_DATE_TIME)
             with zf.open(info, "w") as member:
-                np.lib.format.write_array(  # type: ignore[no-untyped-call]
-                    member, np.asarray(arr), allow_pickle=False
-                )
+                np.save(member, np.asarray(arr), allow_pickle=False)
     return buf.getvalue()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from shared.errors import ValidationError
 from shared.infra_settings import InfraSettings, get_infra_settings
@@ -25,7 +26,7 @@ def create_search_index(
         raise ValidationError(
             f"unknown search backend {kind!r}", details={"choices": sorted(SEARCH_BACKENDS)}
         ) from None
-    index_cls = getattr(importlib.import_module(module_name), attr)
+    index_cls: Callable[..., SearchIndex] = getattr(importlib.import_module(module_name), attr)
     if kind == "memory":
         return index_cls()
     settings = settings or get_infra_settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from shared.errors import ValidationError
@@ -35,7 +36,7 @@ def create_object_store(kind: str = "minio", settings: InfraSettings | None = No
         raise ValidationError(
             f"unknown object-store backend {kind!r}", details={"choices": sorted(STORE_BACKENDS)}
         ) from None
-    store_cls = getattr(importlib.import_module(module_name), attr)
+    store_cls: Callable[..., ObjectStore] = getattr(importlib.import_module(module_name), attr)
     if kind == "memory":
         return store_cls()
     return store_cls(**minio_options(settings or get_infra_settings()))
