@@ -26,6 +26,8 @@ $(INFRA_STAMP): requirements-infra.txt | $(STAMP)
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 suite: install
 	$(PY) -m pytest tests

@@ -68,7 +68,7 @@ def test_manifest_is_the_brief_table() -> None:
 
 
 def test_shipped_scorer_names_the_manifest_services_in_order() -> None:
-    assert categories.SERVICES == tuple(SERVICES)
+    assert tuple(SERVICES) == categories.SERVICES
 
 
 def test_pytest_markers_are_the_manifest_services_in_order() -> None:

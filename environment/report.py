@@ -7,6 +7,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -31,7 +32,7 @@ class SuiteReport:
         return sorted(i for i, o in self.outcomes.items() if o == "passed")
 
 
-def _verify(line: str, key: bytes) -> dict | None:
+def _verify(line: str, key: bytes) -> dict[str, Any] | None:
     """Return the record of one signed line, or None if it is malformed or forged."""
     try:
         wrapper = json.loads(line)
@@ -47,7 +48,7 @@ def _verify(line: str, key: bytes) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def _apply(report: SuiteReport, record: dict) -> None:
+def _apply(report: SuiteReport, record: dict[str, Any]) -> None:
     """Fold one record into the report."""
     kind = record.get("kind")
     if kind == "collected":

@@ -14,10 +14,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import _pytest.python
 import _pytest.reports
 import _pytest.runner
+import pytest
 
 _PATH = os.environ.pop("SYNAPSE_REPORT_PATH", "")
 _KEY = os.environ.pop("SYNAPSE_REPORT_KEY", "").encode()
@@ -61,7 +63,7 @@ class _Writer:
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self._key = key
 
-    def write(self, record: dict) -> None:
+    def write(self, record: dict[str, Any]) -> None:
         """Sign and flush one record."""
         if self._file is None:
             return
@@ -102,7 +104,7 @@ def final_outcome(phases: dict[str, str]) -> str:
     return call
 
 
-def _check_tampering(session_config) -> None:
+def _check_tampering(session_config: pytest.Config) -> None:
     """Record any guarded pytest internal or outcome hook that code under test replaced."""
     for (owner, name), original in zip(_GUARDED, _ORIGINALS, strict=True):
         if _raw(owner, name) is not original:
@@ -121,37 +123,39 @@ def _check_tampering(session_config) -> None:
                 _tampered.add(f"{hook}:{path.relative_to(root)}")
 
 
-def pytest_configure(config) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """Remember the root directory used to tell test code from other code."""
     _rootdir.append(Path(str(config.rootpath)).resolve())
 
 
-def pytest_collection_finish(session) -> None:
+def pytest_collection_finish(session: pytest.Session) -> None:
     """Report every collected test with its marker names."""
     for item in session.items:
         markers = sorted({m.name for m in item.iter_markers()})
         _writer.write({"kind": "collected", "id": item.nodeid, "markers": markers})
 
 
-def pytest_collectreport(report) -> None:
+def pytest_collectreport(report: pytest.CollectReport) -> None:
     """Report collectors that failed to import or collect."""
     if report.failed:
         message = str(report.longrepr)[-2000:]
         _writer.write({"kind": "collect_error", "id": report.nodeid, "message": message})
 
 
-def pytest_runtest_logreport(report) -> None:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Remember the outcome of each phase of a test."""
+    if report.when is None:  # typed optional on the base report; a test report always has it
+        return
     _phases.setdefault(report.nodeid, {})[report.when] = _phase_outcome(report)
 
 
-def pytest_runtest_logfinish(nodeid, location) -> None:
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
     """Write the combined outcome of a finished test."""
     outcome = final_outcome(_phases.pop(nodeid, {}))
     _writer.write({"kind": "test", "id": nodeid, "outcome": outcome})
 
 
-def pytest_sessionfinish(session, exitstatus) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int | pytest.ExitCode) -> None:
     """Write the tampering verdict and the exit status."""
     _check_tampering(session.config)
     if _tampered:

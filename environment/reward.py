@@ -10,12 +10,14 @@ every component. Bad input exits with code 2 and a one-line message on stderr.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from environment.categories import CATEGORIES, CATEGORY_WEIGHTS, ML_PIPELINE
 
@@ -103,8 +105,8 @@ def base_reward(rate: Fraction) -> Fraction:
 
 def smooth_reward(rate: float) -> float:
     """Interpolate linearly between the base reward's threshold points."""
-    points = [(0.0, 0.0)] + [(float(f), float(r)) for f, r in reversed(THRESHOLDS)] + [(1.0, 1.0)]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    points = [(0.0, 0.0), *[(float(f), float(r)) for f, r in reversed(THRESHOLDS)], (1.0, 1.0)]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if rate <= x1:
             return y0 + (y1 - y0) * (rate - x0) / (x1 - x0)
     return 1.0
@@ -117,7 +119,7 @@ def _weighted_rate(tests: list[TestResult]) -> Fraction:
     return passed / total if total else Fraction(0)
 
 
-def _categories(tests: list[TestResult]) -> dict[str, dict]:
+def _categories(tests: list[TestResult]) -> dict[str, dict[str, Any]]:
     """Return per-category counts and each category's share of the weighted pass rate."""
     total = sum((CATEGORY_WEIGHTS[t.category] for t in tests), Fraction(0))
     table = {}
@@ -149,7 +151,9 @@ def regressions(tests: list[TestResult], previous: list[TestResult] | None) -> l
     return sorted(t.id for t in previous if t.passed and not now.get(t.id, False))
 
 
-def compute_reward(tests: list[TestResult], previous: list[TestResult] | None = None) -> dict:
+def compute_reward(
+    tests: list[TestResult], previous: list[TestResult] | None = None
+) -> dict[str, Any]:
     """Return the reward and every component for a list of expected test results."""
     rate = _weighted_rate(tests)
     base = base_reward(rate)

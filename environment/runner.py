@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +87,13 @@ def run_suite(
     extra_args: list[str] | None = None,
     limits: RunLimits | None = None,
     log_path: Path | None = None,
+    plugins: Sequence[Path] = (),
 ) -> SuiteReport:
-    """Run pytest on ``tree`` and return the signed per-test report."""
+    """Run pytest on ``tree`` and return the signed per-test report.
+
+    ``plugins`` are extra pytest plugin files (maintainer tooling, e.g. the harness's coverage
+    recorder), copied next to the report plugin and loaded with ``-p`` after it.
+    """
     limits = limits or RunLimits()
     tree = Path(tree).resolve()
     with tempfile.TemporaryDirectory(prefix="synapse-run-") as scratch:
@@ -96,6 +102,10 @@ def run_suite(
         plugin_dir = scratch_dir / "plugin"
         plugin_dir.mkdir()
         shutil.copyfile(PLUGIN_SOURCE, plugin_dir / f"{plugin}.py")
+        extra = list(extra_args or [])
+        for source in plugins:
+            shutil.copyfile(source, plugin_dir / source.name)
+            extra = ["-p", source.stem, *extra]
         home = scratch_dir / "home"
         home.mkdir()
         key = secrets.token_hex(32)
@@ -103,7 +113,7 @@ def run_suite(
         env = clean_env(plugin_dir, home)
         env.update(SYNAPSE_REPORT_PATH=str(report_path), SYNAPSE_REPORT_KEY=key)
         basetemp = scratch_dir / "tmp"
-        command = _pytest_command(tree, plugin, limits, list(extra_args or []), basetemp)
+        command = _pytest_command(tree, plugin, limits, extra, basetemp)
         log = log_path or scratch_dir / "pytest.log"
         finished = _run(command, tree, env, log, limits.total)
         report = read_report(report_path, key.encode())

@@ -14,6 +14,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from environment.report import SuiteReport
 from environment.reward import compute_reward, parse_results
@@ -21,7 +22,7 @@ from environment.runner import RunLimits, run_suite
 from environment.sanitize import sanitize
 
 
-def build_results(expected: dict[str, dict], report: SuiteReport) -> dict:
+def build_results(expected: dict[str, dict[str, Any]], report: SuiteReport) -> dict[str, Any]:
     """Return the results document: every expected test with its outcome (missing if not run)."""
     problems = list(report.problems)
     if report.collect_errors:
@@ -43,9 +44,9 @@ def build_results(expected: dict[str, dict], report: SuiteReport) -> dict:
 def score_tree(
     tree: Path,
     pristine: Path,
-    expected: dict[str, dict],
+    expected: dict[str, dict[str, Any]],
     limits: RunLimits | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Sanitize ``tree`` in place, run its suite and return the results document."""
     if not tree.is_dir():
         raise FileNotFoundError(f"{tree} is not a directory")
@@ -56,7 +57,7 @@ def score_tree(
     return results
 
 
-def format_table(reward: dict) -> str:
+def format_table(reward: dict[str, Any]) -> str:
     """Return the per-category table of a reward document."""
     lines = [f"{'category':<22}{'tests':>7}{'passed':>8}{'weight':>8}{'weighted':>10}"]
     for name, row in reward["categories"].items():
@@ -71,7 +72,7 @@ def format_table(reward: dict) -> str:
     return "\n".join(lines)
 
 
-def reward_of(results: dict, previous: dict | None) -> dict:
+def reward_of(results: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
     """Return the reward document of results (with the run's reason attached)."""
     prior = parse_results(previous) if previous is not None else None
     reward = compute_reward(parse_results(results), prior)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.catalogue import Bug
 from harness.plant import ReverseEdit, plant
@@ -51,7 +53,7 @@ def build_tree(root: Path, out: Path, bugs: list[Bug]) -> BuiltTree:
     return BuiltTree(out, [b.id for b in bugs], files, reverses)
 
 
-def write_solution(built: BuiltTree, manifest_extra: dict) -> Path:
+def write_solution(built: BuiltTree, manifest_extra: dict[str, Any]) -> Path:
     """Write ``solve.sh`` and ``manifest.json`` next to a built tree."""
     sidecar = solution_dir(built.path)
     sidecar.mkdir(parents=True, exist_ok=True)
@@ -63,7 +65,9 @@ def write_solution(built: BuiltTree, manifest_extra: dict) -> Path:
     return sidecar
 
 
-def build_environment(root: Path, out: Path, bugs: list[Bug], manifest_extra: dict) -> BuiltTree:
+def build_environment(
+    root: Path, out: Path, bugs: list[Bug], manifest_extra: dict[str, Any]
+) -> BuiltTree:
     """Build the agent tree into ``out`` with its solution sidecar."""
     out = Path(out).resolve()
     _prepare(out)
@@ -77,7 +81,7 @@ def build_environment(root: Path, out: Path, bugs: list[Bug], manifest_extra: di
 
 
 @contextmanager
-def temporary_tree(root: Path, bugs: list[Bug]):
+def temporary_tree(root: Path, bugs: list[Bug]) -> Iterator[BuiltTree]:
     """Yield a throwaway built tree (no sidecar) with ``bugs`` planted."""
     with tempfile.TemporaryDirectory(prefix="synapse-tree-") as scratch:
         yield build_tree(root, Path(scratch) / "tree", bugs)

@@ -6,6 +6,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CATEGORY_ORDER = "LMABCDEFGHIJK"
 ID_PATTERN = re.compile(r"^([LMABCDEFGHIJK])(\d{1,2})$")
@@ -63,7 +64,7 @@ def _edit(bug_id: str, index: int, raw: object) -> Edit:
     return Edit(raw["file"], raw["before"], raw["after"])
 
 
-def _string_list(bug_id: str, data: dict, key: str) -> tuple[str, ...]:
+def _string_list(bug_id: str, data: dict[str, Any], key: str) -> tuple[str, ...]:
     """Return a list-of-strings key as a tuple, or raise."""
     value = data[key]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -71,7 +72,7 @@ def _string_list(bug_id: str, data: dict, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_bug(data: dict, path: Path | None = None) -> Bug:
+def parse_bug(data: dict[str, Any], path: Path | None = None) -> Bug:
     """Build a Bug from a parsed TOML table, checking keys and types."""
     name = path.name if path else "<bug>"
     missing = [k for k in REQUIRED_KEYS if k not in data]

@@ -1,12 +1,15 @@
 """Command line of the harness: one subcommand per pipeline step.
 
 Usage:
-    python -m harness probe ID[,ID...]
-    python -m harness record ID[,ID...] | --all
+    python -m harness probe ID[,ID...] [--full] [--no-cache] [--jobs N]
+    python -m harness record ID[,ID...] | --all [--full] [--no-cache] [--jobs N]
     python -m harness build --out DIR [--bugs all|none|ID,ID,...]
     python -m harness solve DIR
     python -m harness score DIR [--json FILE] [--previous FILE]
-    python -m harness verify [--quick] [--logs DIR]
+    python -m harness verify [--quick] [--logs DIR] [--full] [--no-cache] [--jobs N]
+                             [--check-selection N]
+    python -m harness overlap [--crowded N] [--near N]
+    python -m harness rebase [--base REV] [--dry-run] [ID,ID...]
     python -m harness demo --out DIR
 """
 
@@ -14,11 +17,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import commands
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of commands that run the suite."""
+    parser.add_argument("--jobs", type=int, help="suite runs at a time (default: cores)")
+    parser.add_argument("--full", action="store_true", help="run every test, not a selection")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not reuse cached runs (fresh ones are stored)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,9 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="run the suite with bugs planted; print failing tests")
     probe.add_argument("bugs", help="ID[,ID...]")
     probe.add_argument("--no-baseline", action="store_true", help="skip the run on main")
+    _run_options(probe)
     record = sub.add_parser("record", help="probe each bug alone and write its fails array")
     record.add_argument("bugs", nargs="?", help="ID[,ID...]")
     record.add_argument("--all", action="store_true", help="every bug in the catalogue")
+    _run_options(record)
     build = sub.add_parser("build", help="build the agent environment tree")
     build.add_argument("--out", type=Path, required=True)
     build.add_argument("--bugs", default="all", help="all, none or ID,ID,... (default all)")
@@ -44,6 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check the catalogue quality gates")
     verify.add_argument("--quick", action="store_true", help="static gates only, no suite runs")
     verify.add_argument("--logs", type=Path, help="keep every suite run's pytest output here")
+    _run_options(verify)
+    verify.add_argument(
+        "--check-selection",
+        type=int,
+        default=2,
+        metavar="N",
+        help="also run N bugs in full and compare with their selected runs (default 2)",
+    )
+    overlap = sub.add_parser("overlap", help="report crowded files and nearby edits")
+    overlap.add_argument("--crowded", type=int, default=5, help="edits that make a file crowded")
+    overlap.add_argument("--near", type=int, default=3, help="lines that make two edits near")
+    rebase = sub.add_parser("rebase", help="carry the bugs' edits across a change of main")
+    rebase.add_argument("bugs", nargs="?", default="all", help="ID[,ID...] (default all)")
+    rebase.add_argument("--base", help="commit the edits were written against")
+    rebase.add_argument("--dry-run", action="store_true", help="show what would be rewritten")
     demo = sub.add_parser("demo", help="build all bugs, score, solve, score again")
     demo.add_argument("--out", type=Path, required=True)
     return parser
@@ -52,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run one command; return the exit code."""
     args = _parser().parse_args(argv)
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
     try:
         return handler(args)
     except commands.HarnessError as exc:

@@ -34,7 +34,8 @@ def collect_main(root: Path) -> dict[str, dict[str, str | None]]:
     """Return {test id: {category, service}} for main's suite, from cache when unchanged."""
     cache = cache_dir(root) / f"expected-{fingerprint(root)}.json"
     if cache.is_file():
-        return json.loads(cache.read_text(encoding="utf-8"))
+        cached: dict[str, dict[str, str | None]] = json.loads(cache.read_text(encoding="utf-8"))
+        return cached
     with temporary_tree(root, []) as built:
         report = run_suite(built.path, ["--collect-only"], RunLimits(total=300))
     if report.collect_errors or not report.collected:

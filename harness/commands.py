@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from pathlib import Path
 
 from harness.build import BuildError, build_environment, solution_dir
-from harness.catalogue import CatalogueError, load_catalogue, select
+from harness.catalogue import Bug, CatalogueError, load_catalogue, select
 from harness.collect import CollectError
+from harness.coverage_map import CoverageMapError
 from harness.manifest import write_all_bugs_passing
+from harness.plan import load_map, selected_probes
 from harness.plant import PlantError
-from harness.probe import describe_problems, new_failures, probe_many
+from harness.probe import Probe, ProbeResult, describe_problems, new_failures, probe_many
+from harness.rebase import RebaseError
 from harness.record import record_fails
 
 
@@ -18,19 +22,28 @@ class UsageProblem(Exception):
     """The command was called in a way it cannot serve."""
 
 
-HarnessError = (CatalogueError, PlantError, BuildError, CollectError, UsageProblem)
+HarnessError = (
+    CatalogueError,
+    PlantError,
+    BuildError,
+    CollectError,
+    CoverageMapError,
+    RebaseError,
+    UsageProblem,
+)
 
 
-def _catalogue(args):
+def _catalogue(args: argparse.Namespace) -> dict[str, Bug]:
     """Load the catalogue of the repository named by ``--root``."""
     return load_catalogue(args.root / "bugs")
 
 
-def cmd_probe(args) -> int:
+def cmd_probe(args: argparse.Namespace) -> int:
     """Print the tests failing with the named bugs planted together."""
     bugs = select(_catalogue(args), args.bugs)
-    sets = [bugs] if args.no_baseline else [bugs, []]
-    results = probe_many(args.root, sets)
+    probe = selected_probes(args.root, [bugs], load_map(args.root, args.full))[0]
+    sets = [probe] if args.no_baseline else [probe, Probe([])]
+    results = probe_many(args.root, sets, args.jobs, cache=not args.no_cache)
     result = results[0]
     baseline = results[1] if len(results) > 1 else None
     failing = new_failures(result, baseline) if baseline else result.failing
@@ -45,6 +58,9 @@ def cmd_probe(args) -> int:
         for test in baseline.failing:
             print(f"#   {test}")
     label = ",".join(result.bugs) or "no bugs"
+    if result.selected is not None:
+        ran = len(result.selected)
+        print(f"# ran the {ran} test(s) that execute the edited code (--full: all)")
     if baseline:
         total = len(baseline.report.passing)
         print(f"# {len(failing)} of the {total} tests passing on main fail with {label}")
@@ -53,14 +69,16 @@ def cmd_probe(args) -> int:
     return 1 if result.error else 0
 
 
-def cmd_record(args) -> int:
+def cmd_record(args: argparse.Namespace) -> int:
     """Probe each named bug alone and write its fails array."""
     catalogue = _catalogue(args)
     if args.all == bool(args.bugs):
         raise UsageProblem("give bug IDs or --all (not both)")
     bugs = list(catalogue.values()) if args.all else select(catalogue, args.bugs)
-    extra = [bugs] if args.all else []
-    results = probe_many(args.root, [[]] + extra + [[bug] for bug in bugs])
+    extra = [Probe(bugs)] if args.all else []
+    singles = selected_probes(args.root, [[b] for b in bugs], load_map(args.root, args.full))
+    probes = [Probe([]), *extra, *singles]
+    results = probe_many(args.root, probes, args.jobs, cache=not args.no_cache)
     baseline, status = results[0], 0
     if baseline.report.exitstatus is None or not baseline.report.passing:
         raise UsageProblem("main's suite does not run: " + "; ".join(describe_problems(baseline)))
@@ -77,6 +95,8 @@ def cmd_record(args) -> int:
         for problem in problems:
             print(f"{bug.id}: note: {problem}")
         fails = new_failures(result, baseline)
+        if bug.path is None:
+            raise UsageProblem(f"{bug.id}: not loaded from a file, so it cannot be recorded")
         changed = record_fails(bug.path, fails)
         flag = "updated" if changed else "unchanged"
         print(f"{bug.id}: {len(fails)} failing test(s), {flag}")
@@ -86,7 +106,7 @@ def cmd_record(args) -> int:
     return status
 
 
-def _record_all_bugs(root: Path, catalogue: dict, result) -> int:
+def _record_all_bugs(root: Path, catalogue: dict[str, Bug], result: ProbeResult) -> int:
     """Write the passing set of the all-bugs tree; return 1 if it could not run."""
     if result.error or result.report.tampered:
         print(f"all bugs: not recorded: {'; '.join(describe_problems(result))}")
@@ -98,7 +118,7 @@ def _record_all_bugs(root: Path, catalogue: dict, result) -> int:
     return 0
 
 
-def cmd_build(args) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
     """Build the agent environment and its solution sidecar."""
     from harness.manifest import manifest_extra
 
@@ -111,7 +131,7 @@ def cmd_build(args) -> int:
     return 0
 
 
-def cmd_solve(args) -> int:
+def cmd_solve(args: argparse.Namespace) -> int:
     """Apply a build's solve.sh to it."""
     target = Path(args.dir).resolve()
     solve = solution_dir(target) / "solve.sh"
@@ -120,21 +140,35 @@ def cmd_solve(args) -> int:
     return subprocess.run(["bash", str(solve), str(target)], check=False).returncode
 
 
-def cmd_score(args) -> int:
+def cmd_score(args: argparse.Namespace) -> int:
     """Score a tree from pristine tests and print the table and reward."""
     from harness.grade import score_command
 
     return score_command(args)
 
 
-def cmd_verify(args) -> int:
+def cmd_verify(args: argparse.Namespace) -> int:
     """Check the catalogue quality gates."""
     from harness.verify import verify_command
 
     return verify_command(args)
 
 
-def cmd_demo(args) -> int:
+def cmd_overlap(args: argparse.Namespace) -> int:
+    """Report crowded files and nearby or stacked edits."""
+    from harness.overlap import overlap_command
+
+    return overlap_command(args)
+
+
+def cmd_rebase(args: argparse.Namespace) -> int:
+    """Carry every bug's edits across a change of main."""
+    from harness.rebase import rebase_command
+
+    return rebase_command(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
     """Build all bugs, score, solve, score again."""
     from harness.grade import demo_command
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from environment.report import SuiteReport
 from environment.runner import RunLimits
@@ -15,6 +17,7 @@ from harness.build import build_environment, solution_dir
 from harness.catalogue import load_catalogue
 from harness.collect import collect_main
 from harness.manifest import manifest_extra
+from harness.trees import diff_trees
 
 
 def results_path(tree: Path) -> Path:
@@ -22,7 +25,7 @@ def results_path(tree: Path) -> Path:
     return tree.with_name(tree.name + ".results.json")
 
 
-def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict:
+def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict[str, Any]:
     """Score ``tree`` (sanitized in place) and return its results document."""
     expected = collect_main(root)
     try:
@@ -31,7 +34,7 @@ def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict:
         return build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
 
 
-def report(results: dict, previous: dict | None, title: str) -> dict:
+def report(results: dict[str, Any], previous: dict[str, Any] | None, title: str) -> dict[str, Any]:
     """Print a results document's table and reward JSON; return the reward."""
     reward = reward_of(results, previous)
     print(f"== {title}")
@@ -44,7 +47,7 @@ def report(results: dict, previous: dict | None, title: str) -> dict:
     return reward
 
 
-def score_command(args) -> int:
+def score_command(args: argparse.Namespace) -> int:
     """Score DIR, write its results JSON and print the table and reward."""
     tree = Path(args.dir).resolve()
     results = score(args.root, tree)
@@ -56,7 +59,7 @@ def score_command(args) -> int:
     return 0
 
 
-def demo_command(args) -> int:
+def demo_command(args: argparse.Namespace) -> int:
     """Build every bug into DIR, score it, solve it, and score it again."""
     catalogue = load_catalogue(args.root / "bugs")
     bugs = list(catalogue.values())
@@ -75,8 +78,6 @@ def demo_command(args) -> int:
 
 def _differences_from_main(root: Path, solved: Path) -> list[str]:
     """Return the files where a solved tree differs from a no-bug build of main."""
-    from harness.verify import diff_trees
-
     catalogue = load_catalogue(root / "bugs")
     with tempfile.TemporaryDirectory(prefix="synapse-main-") as scratch:
         clean = build_environment(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from harness.catalogue import Bug
 from harness.collect import CollectError, collect_main, fingerprint
@@ -51,7 +52,7 @@ def expected_passing(
     return None
 
 
-def manifest_extra(root: Path, catalogue: dict[str, Bug], bugs: list[Bug]) -> dict:
+def manifest_extra(root: Path, catalogue: dict[str, Bug], bugs: list[Bug]) -> dict[str, Any]:
     """Return the manifest fields beyond the bug list."""
     try:
         expected = sorted(collect_main(root))

@@ -1,18 +1,41 @@
-"""Run the full suite on throwaway trees with chosen bugs planted, two runs at a time."""
+"""Run the suite on throwaway trees with chosen bugs planted, several runs at a time.
+
+Finished runs are cached by the fingerprint of the planted tree (every file after planting,
+the tests to run, the runner and Python), so an interrupted ``record`` or ``verify`` resumes
+and a bug whose files and tests did not change is not run again.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from environment.report import SuiteReport
 from environment.runner import RunLimits, run_suite
 from harness.build import temporary_tree
 from harness.catalogue import Bug
+from harness.collect import cache_dir
+from harness.fingerprint import tree_fingerprint
 from harness.plant import PlantError
 
-JOBS = 2
+RUN_ARGS = ["-rfE"]
+
+
+def default_jobs() -> int:
+    """Return how many suite runs go at once by default: the number of cores."""
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One suite run to make: bugs to plant, tests to run (None: all), cache use."""
+
+    bugs: list[Bug]
+    tests: list[str] | None = None
+    reuse: bool = True
 
 
 @dataclass
@@ -22,6 +45,8 @@ class ProbeResult:
     bugs: list[str]
     report: SuiteReport = field(default_factory=SuiteReport)
     error: str | None = None
+    selected: list[str] | None = None
+    cached: bool = False
 
     @property
     def failing(self) -> list[str]:
@@ -29,19 +54,58 @@ class ProbeResult:
         return self.report.failing
 
 
-def probe_one(
-    root: Path, bugs: list[Bug], limits: RunLimits | None = None, log_path: Path | None = None
-) -> ProbeResult:
-    """Plant ``bugs`` in a throwaway copy of ``root`` and run its whole suite.
+def _cache_file(root: Path, tree: Path, probe: Probe, limits: RunLimits | None) -> Path:
+    """Return the cache entry of a planted tree and what is run on it."""
+    limit = asdict(limits or RunLimits())
+    extra = json.dumps({"args": RUN_ARGS, "tests": probe.tests, "limits": limit})
+    return cache_dir(root) / "probes" / f"{tree_fingerprint(tree, extra)}.json"
 
-    With ``log_path`` the run's pytest output is kept there (it is discarded otherwise).
-    """
-    ids = [b.id for b in bugs]
+
+def _load(path: Path) -> SuiteReport | None:
+    """Return a cached report, or None when there is none (or it is unreadable)."""
     try:
-        with temporary_tree(root, bugs) as built:
-            return ProbeResult(ids, run_suite(built.path, ["-rfE"], limits, log_path))
+        return SuiteReport(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _store(path: Path, report: SuiteReport) -> None:
+    """Cache a report of a run that finished cleanly (an interrupted run is never cached)."""
+    if report.exitstatus is None or report.problems:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.{id(report)}.tmp")
+    partial.write_text(json.dumps(asdict(report), sort_keys=True), encoding="utf-8")
+    partial.replace(path)
+
+
+def probe_one(
+    root: Path,
+    probe: Probe | list[Bug],
+    limits: RunLimits | None = None,
+    log_path: Path | None = None,
+    cache: bool = True,
+) -> ProbeResult:
+    """Plant the bugs in a throwaway copy of ``root`` and run its suite (or the chosen tests).
+
+    With ``log_path`` the run's pytest output is kept there and the cache is not read; with
+    ``cache`` false it is not read either (``--no-cache``). Clean runs are always stored.
+    """
+    probe = probe if isinstance(probe, Probe) else Probe(list(probe))
+    ids = [b.id for b in probe.bugs]
+    try:
+        with temporary_tree(root, probe.bugs) as built:
+            entry = _cache_file(root, built.path, probe, limits)
+            if cache and probe.reuse and log_path is None:
+                report = _load(entry)
+                if report is not None:
+                    return ProbeResult(ids, report, selected=probe.tests, cached=True)
+            args = RUN_ARGS + list(probe.tests or [])
+            report = run_suite(built.path, args, limits, log_path)
+            _store(entry, report)
+            return ProbeResult(ids, report, selected=probe.tests)
     except PlantError as exc:
-        return ProbeResult(ids, error=str(exc))
+        return ProbeResult(ids, error=str(exc), selected=probe.tests)
 
 
 def log_name(index: int, bugs: list[Bug]) -> str:
@@ -55,31 +119,39 @@ def log_name(index: int, bugs: list[Bug]) -> str:
 
 def probe_many(
     root: Path,
-    bug_sets: list[list[Bug]],
-    jobs: int = JOBS,
+    probes: list[Probe] | list[list[Bug]],
+    jobs: int | None = None,
     limits: RunLimits | None = None,
     log_dir: Path | None = None,
+    cache: bool = True,
 ) -> list[ProbeResult]:
-    """Probe several bug sets, ``jobs`` suite runs at a time, keeping input order.
+    """Probe several bug sets, ``jobs`` suite runs at a time (default: cores), in input order.
 
     With ``log_dir`` every run's pytest output is kept there, one file per run.
     """
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
+    items = [p if isinstance(p, Probe) else Probe(list(p)) for p in probes]
 
-    def probe(item: tuple[int, list[Bug]]) -> ProbeResult:
-        index, bugs = item
-        log = None if log_dir is None else log_dir / log_name(index, bugs)
-        return probe_one(root, bugs, limits, log)
+    def run(item: tuple[int, Probe]) -> ProbeResult:
+        index, probe = item
+        log = None if log_dir is None else log_dir / log_name(index, probe.bugs)
+        return probe_one(root, probe, limits, log, cache)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(probe, enumerate(bug_sets)))
+    with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
+        return list(pool.map(run, enumerate(items)))
 
 
 def new_failures(result: ProbeResult, baseline: ProbeResult) -> list[str]:
-    """Return tests that pass in ``baseline`` but not in ``result`` (failed, errored or not run)."""
+    """Return tests that pass in ``baseline`` but not in ``result`` (failed, errored or not run).
+
+    A run of chosen tests only speaks for those tests.
+    """
     passing = set(result.report.passing)
-    return [t for t in baseline.report.passing if t not in passing]
+    scope = None if result.selected is None else set(result.selected)
+    return [
+        t for t in baseline.report.passing if t not in passing and (scope is None or t in scope)
+    ]
 
 
 def describe_problems(result: ProbeResult) -> list[str]:

@@ -73,7 +73,7 @@ def find_cycles(bugs: dict[str, Bug]) -> list[str]:
                 cycle = path[path.index(dep) :] + [dep] if dep in path else [node, dep]
                 problems.append("dependency cycle: " + " -> ".join(cycle))
             elif dep not in state:
-                visit(dep, path + [dep])
+                visit(dep, [*path, dep])
         state[node] = 2
 
     for bug_id in bugs:
@@ -136,9 +136,10 @@ def check_edits_alone(root: Path, bugs: dict[str, Bug]) -> list[str]:
                     path = root / edit.file
                     cache[edit.file] = read_text(path) if path.is_file() else None
                 if edit.file not in texts:
-                    if cache[edit.file] is None:
+                    original = cache[edit.file]
+                    if original is None:
                         raise PlantError(f"{bug.id}: file {edit.file} does not exist")
-                    texts[edit.file] = cache[edit.file]
+                    texts[edit.file] = original
                 texts[edit.file], _ = apply_edit(texts[edit.file], edit, bug.id)
         except PlantError as exc:
             problems.append(str(exc))

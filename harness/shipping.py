@@ -41,14 +41,20 @@ def _excluded(rel: Path) -> bool:
     return any(text == p or text.startswith(p + "/") for p in EXCLUDED_PATHS)
 
 
-def shipped_files(root: Path) -> dict[str, Path]:
-    """Map each shipped destination path (POSIX, relative) to its source file in ``root``."""
+def _shipped_dir_files(root: Path) -> dict[str, Path]:
+    """Map the shipped files under the shipped folders, exclusions left out."""
     files: dict[str, Path] = {}
     for folder in SHIPPED_DIRS:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root)
             if path.is_file() and not path.is_symlink() and not _excluded(rel):
                 files[rel.as_posix()] = path
+    return files
+
+
+def shipped_files(root: Path) -> dict[str, Path]:
+    """Map each shipped destination path (POSIX, relative) to its source file in ``root``."""
+    files = _shipped_dir_files(root)
     for name in SHIPPED_FILES:
         if (root / name).is_file():
             files[name] = root / name

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from environment.reward import compute_reward, parse_results
 from environment.scorer import build_results
 from harness.build import build_environment, build_tree, solution_dir
 from harness.catalogue import Bug, CatalogueError, load_catalogue
 from harness.collect import CollectError, collect_main
+from harness.coverage_map import CoverageMap, CoverageMapError
+from harness.grade import score
 from harness.leaks import hint_words, scan_tree
-from harness.manifest import manifest_extra, read_all_bugs_passing
+from harness.manifest import catalogue_fingerprint, manifest_extra, read_all_bugs_passing
+from harness.overlap import overlap_report
+from harness.plan import load_map, sample, selected_probes, selection_disagreement
 from harness.plant import PlantError
-from harness.probe import ProbeResult, describe_problems, new_failures, probe_many
+from harness.probe import (
+    Probe,
+    ProbeResult,
+    default_jobs,
+    describe_problems,
+    log_name,
+    new_failures,
+    probe_one,
+)
 from harness.schema import (
     catalogue_info,
     check_brief,
@@ -23,6 +38,7 @@ from harness.schema import (
     check_metadata,
     known_services,
 )
+from harness.trees import diff_trees
 
 RUNS = 3
 
@@ -41,20 +57,6 @@ class Gate:
         return not self.problems
 
 
-def diff_trees(left: Path, right: Path) -> list[str]:
-    """Return the files that differ between two trees (missing, extra or changed)."""
-    files = {p.relative_to(left).as_posix() for p in left.rglob("*") if p.is_file()}
-    other = {p.relative_to(right).as_posix() for p in right.rglob("*") if p.is_file()}
-    problems = [f"{f}: only in the solved tree" for f in sorted(other - files)]
-    problems += [f"{f}: missing from the solved tree" for f in sorted(files - other)]
-    problems += [
-        f"{f}: differs from main"
-        for f in sorted(files & other)
-        if (left / f).read_bytes() != (right / f).read_bytes()
-    ]
-    return problems
-
-
 def _reachable(bugs: dict[str, Bug], start: str) -> set[str]:
     """Return every bug that ``start`` depends on, directly or through others."""
     seen: set[str] = set()
@@ -67,7 +69,9 @@ def _reachable(bugs: dict[str, Bug], start: str) -> set[str]:
     return seen
 
 
-def implied_dependencies(bugs: dict[str, Bug], fails: dict[str, set[str]]) -> tuple[list, list]:
+def implied_dependencies(
+    bugs: dict[str, Bug], fails: dict[str, set[str]]
+) -> tuple[list[str], list[str]]:
     """Return (violations of declared depends_on, undeclared implied dependencies)."""
     violations, implied = [], []
     everything = set().union(*fails.values()) if fails else set()
@@ -120,7 +124,9 @@ def static_gates(root: Path, catalogue: dict[str, Bug], expected: set[str] | Non
             gate7.problems.append(f"solve.sh failed: {run.stderr.strip() or run.stdout.strip()}")
         else:
             gate7.problems += diff_trees(base / "main", built.path)
-    return [schema, gate1, gate5, gate6, gate7]
+    overlap = Gate("overlap: crowded files, nearby edits, edits on other edits (info only)")
+    overlap.info = overlap_report(catalogue, root)
+    return [schema, gate1, gate5, gate6, gate7, overlap]
 
 
 def _outcome_key(result: ProbeResult) -> dict[str, str]:
@@ -128,14 +134,117 @@ def _outcome_key(result: ProbeResult) -> dict[str, str]:
     return dict(result.report.outcomes) | {f"!{p}": "" for p in describe_problems(result)}
 
 
+@dataclass
+class SuiteOptions:
+    """How the suite gates run: parallelism, logs, cache, test selection and its self-check."""
+
+    jobs: int = field(default_factory=default_jobs)
+    log_dir: Path | None = None
+    cache: bool = True
+    full: bool = False
+    check_selection: int = 2
+
+
+class _Runner:
+    """Submit probes to one pool of ``jobs`` workers, numbering their logs in submit order."""
+
+    def __init__(self, root: Path, pool: ThreadPoolExecutor, options: SuiteOptions) -> None:
+        self.root, self.pool, self.options, self.count = root, pool, options, 0
+
+    def submit(self, probe: Probe) -> Future[ProbeResult]:
+        """Queue one probe; return its future ProbeResult."""
+        log_dir = self.options.log_dir
+        log = None if log_dir is None else log_dir / log_name(self.count, probe.bugs)
+        self.count += 1
+        return self.pool.submit(probe_one, self.root, probe, None, log, self.options.cache)
+
+
+def _singles(
+    root: Path,
+    runner: _Runner,
+    bugs: list[Bug],
+    mapped: Future[CoverageMap | None],
+    options: SuiteOptions,
+) -> tuple[list[Future[ProbeResult]], dict[str, Future[ProbeResult]]]:
+    """Queue every bug alone (on its selected tests) and full runs of a sample of them."""
+    probes = selected_probes(root, [[b] for b in bugs], mapped.result())
+    singles = [runner.submit(p) for p in probes]
+    salt = catalogue_fingerprint(root, {b.id: b for b in bugs})
+    narrowed = [b for b, p in zip(bugs, probes, strict=True) if p.tests is not None]
+    chosen = sample(narrowed, options.check_selection, salt)
+    checks = {b.id: runner.submit(Probe([b])) for b in chosen}
+    return singles, checks
+
+
+def _confirm(
+    runner: _Runner,
+    bugs: list[Bug],
+    singles: list[Future[ProbeResult]],
+    checks: dict[str, Future[ProbeResult]],
+    baseline: ProbeResult,
+) -> tuple[list[ProbeResult], Gate]:
+    """Check selected runs against full runs and return the results to judge.
+
+    Every selected run that disagrees with the record is run again in full (the sampled ones
+    already were); the full run replaces it, and any difference is a gate-3s problem.
+    """
+    gate = Gate("3s: selected runs fail the same tests as full runs")
+    results = [f.result() for f in singles]
+    full = dict(checks)
+    for bug, result in zip(bugs, results, strict=True):
+        fresh = set(new_failures(result, baseline))
+        within = result.selected is None or set(bug.fails) <= set(result.selected)
+        disagrees = fresh != set(bug.fails) or not within
+        if result.selected is not None and disagrees and bug.id not in full:
+            full[bug.id] = runner.submit(Probe([bug]))
+    narrowed = sum(r.selected is not None for r in results)
+    for index, bug in enumerate(bugs):
+        if bug.id in full:
+            wide = full[bug.id].result()
+            found = selection_disagreement(results[index], wide, baseline)
+            gate.problems += [f"{bug.id}: {p}" for p in found[:5]]
+            results[index] = wide
+    gate.info.append(
+        f"{narrowed} of {len(bugs)} single-bug runs ran selected tests; "
+        f"{len(full)} of them were compared with a full run"
+    )
+    return results, gate
+
+
 def suite_gates(
-    root: Path, catalogue: dict[str, Bug], expected: dict[str, dict], log_dir: Path | None = None
+    root: Path,
+    catalogue: dict[str, Bug],
+    expected: dict[str, dict[str, Any]],
+    options: SuiteOptions | None = None,
 ) -> list[Gate]:
-    """Run the gates that need suite runs: 2, 3, 4 and 5 (fresh)."""
+    """Run the gates that need suite runs: 2, 3 (with the selection check), 4, 5 and 7."""
+    options = options or SuiteOptions()
+    if options.log_dir is not None:
+        options.log_dir.mkdir(parents=True, exist_ok=True)
     bugs = list(catalogue.values())
-    sets = [[]] * RUNS + [bugs] * RUNS + [[b] for b in bugs]
-    results = probe_many(root, sets, log_dir=log_dir)
-    mains, alls, singles = results[:RUNS], results[RUNS : 2 * RUNS], results[2 * RUNS :]
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        runner = _Runner(root, pool, options)
+        mapped = pool.submit(load_map, root, options.full)
+        finals = [runner.submit(Probe([], reuse=False)) for _ in range(RUNS)]
+        finals += [runner.submit(Probe(bugs, reuse=False)) for _ in range(RUNS)]
+        solved = pool.submit(solved_reward_gate, root, catalogue)
+        singles, checks = _singles(root, runner, bugs, mapped, options)
+        baseline = finals[0].result()
+        results, selection = _confirm(runner, bugs, singles, checks, baseline)
+        gates = _judge(root, catalogue, expected, [f.result() for f in finals], results)
+        return gates[:2] + [selection] + gates[2:] + [solved.result()]
+
+
+def _judge(
+    root: Path,
+    catalogue: dict[str, Bug],
+    expected: dict[str, dict[str, Any]],
+    finals: list[ProbeResult],
+    singles: list[ProbeResult],
+) -> list[Gate]:
+    """Judge gates 2, 3, 4 and 5 from the finished runs."""
+    bugs = list(catalogue.values())
+    mains, alls = finals[:RUNS], finals[RUNS:]
     gate2 = Gate("2: main passes 100%; all-bugs tree below 10% with its recorded passing set")
     missing = sorted(set(expected) - set(mains[0].report.passing))
     gate2.problems += [f"main: {t} does not pass" for t in missing[:20]]
@@ -174,8 +283,6 @@ def suite_gates(
 
 def solved_reward_gate(root: Path, catalogue: dict[str, Bug]) -> Gate:
     """Build all bugs, apply solve.sh and check the scorer gives 1.0."""
-    from harness.grade import score
-
     gate = Gate("7: build all, solve.sh, reward 1.0")
     bugs = list(catalogue.values())
     with tempfile.TemporaryDirectory(prefix="synapse-verify-") as scratch:
@@ -208,7 +315,7 @@ def print_report(gates: list[Gate]) -> None:
             print(f"    info: {line}")
 
 
-def verify_command(args) -> int:
+def verify_command(args: argparse.Namespace) -> int:
     """Run the gates (static only with --quick) and return 0 when all hold."""
     root = args.root
     try:
@@ -223,8 +330,17 @@ def verify_command(args) -> int:
         return 1
     gates = static_gates(root, catalogue, set(expected))
     if not args.quick and all(g.passed for g in gates):
-        gates += suite_gates(root, catalogue, expected, args.logs)
-        gates.append(solved_reward_gate(root, catalogue))
+        options = SuiteOptions(
+            jobs=args.jobs or default_jobs(),
+            log_dir=args.logs,
+            cache=not args.no_cache,
+            full=args.full,
+            check_selection=args.check_selection,
+        )
+        try:
+            gates += suite_gates(root, catalogue, expected, options)
+        except CoverageMapError as exc:
+            gates.append(Gate("3: tests selected from main's coverage", [str(exc)]))
     print_report(gates)
     failed = [g for g in gates if not g.passed]
     print(f"{len(gates) - len(failed)}/{len(gates)} gates pass")

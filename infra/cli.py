@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -44,7 +44,7 @@ class Outcome:
     message: str = ""
 
 
-def health_timeout(env: dict[str, str] | os._Environ) -> float:
+def health_timeout(env: Mapping[str, str]) -> float:
     """Return the per-service health bound in seconds (env override, else 20)."""
     raw = env.get(TIMEOUT_ENV, "").strip()
     try:
@@ -178,7 +178,7 @@ def cmd_status(services: list[Service]) -> int:
     for service, pid, healthy, rss in rows:
         pid_text = str(pid) if pid else "-"
         mib = rss / 2**20
-        print(f"{service.name:<22}{service.port:>6}{pid_text:>9}  {str(healthy):<8}{mib:>8.1f}")
+        print(f"{service.name:<22}{service.port:>6}{pid_text:>9}  {healthy!s:<8}{mib:>8.1f}")
     total = sum(rss for *_, rss in rows) / 2**20
     print(f"{'total':<22}{'':>6}{'':>9}  {'':<8}{total:>8.1f}")
     return 0 if all(healthy for _, _, healthy, _ in rows) else 1

@@ -46,7 +46,6 @@ def wait_healthy(
 ) -> WaitResult:
     """Poll `probe` until it passes; raise naming the service on timeout or early exit."""
     start = clock()
-    reason = "not probed yet"
     while True:
         reason = _safe(probe)
         if reason is None:
@@ -115,11 +114,8 @@ def probe_redis(port: int) -> str | None:
         redis_socket_timeout=PROBE_TIMEOUT,
         redis_connect_timeout=PROBE_TIMEOUT,
     )
-    client = make_redis_client(probe)
-    try:
+    with make_redis_client(probe) as client:
         return None if client.ping() else "PING was not answered with PONG"
-    finally:
-        client.close()
 
 
 def probe_kafka(port: int) -> str | None:

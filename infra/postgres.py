@@ -7,7 +7,7 @@ import pwd
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infra.stack import BIND_HOST, PG_PASSWORD, PG_USER, Service, StackError
@@ -45,11 +45,12 @@ def find_binary(name: str, path: str | None = None) -> str:
     )
 
 
-def system_user(env: dict[str, str] | None = None) -> str | None:
+def system_user(env: Mapping[str, str] | None = None) -> str | None:
     """Return the user the clusters run as when we are root (created on demand), else None."""
     if os.geteuid() != 0:
         return None
-    env = os.environ if env is None else env
+    if env is None:
+        env = os.environ
     name = env.get(SYSTEM_USER_ENV, "").strip() or DEFAULT_SYSTEM_USER
     with _user_lock:
         try:
@@ -112,7 +113,7 @@ def prepare(service: Service, user: str | None) -> None:
 
 def _hand_over(folder: Path, user: str) -> None:
     shutil.chown(folder, user, user)
-    check = subprocess.run(as_user(user) + ["test", "-w", str(folder)], capture_output=True)
+    check = subprocess.run([*as_user(user), "test", "-w", str(folder)], capture_output=True)
     if check.returncode != 0:
         raise StackError(
             f"postgres: user {user} cannot write {folder}; make its parent folders "
@@ -149,7 +150,7 @@ def _run(service: Service, argv: Sequence[str], stdin: str | None = None) -> Non
 
 def server_argv(service: Service, user: str | None) -> list[str]:
     """Return the command line that runs the cluster in the foreground."""
-    argv = as_user(user) + [find_binary("postgres"), "-D", str(data_dir(service))]
+    argv = [*as_user(user), find_binary("postgres"), "-D", str(data_dir(service))]
     settings = dict(SERVER_SETTINGS, port=str(service.port))
     for key, value in settings.items():
         argv += ["-c", f"{key}={value}"]

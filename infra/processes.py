@@ -75,7 +75,7 @@ def live_record(path: Path, proc: Path = PROC) -> PidRecord | None:
 
 def spawn(
     argv: Sequence[str], log_path: Path, *, cwd: Path, env: dict[str, str]
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start a server in its own session with stdout and stderr appended to its log."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:

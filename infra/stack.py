@@ -52,18 +52,22 @@ class Service:
 
     @property
     def name(self) -> str:
+        """Return the service's name."""
         return self.spec.name
 
     @property
     def kind(self) -> str:
+        """Return the kind of server the service runs."""
         return self.spec.kind
 
     @property
     def pid_file(self) -> Path:
+        """Return the file that records the running server's process."""
         return self.dir / "pid.json"
 
     @property
     def log_file(self) -> Path:
+        """Return the server's log file."""
         return self.dir / "server.log"
 
 

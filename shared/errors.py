@@ -25,54 +25,76 @@ class SynapseError(Exception):
 
 
 class BadRequestError(SynapseError):
+    """Raised when a request is malformed."""
+
     status_code = 400
     code = "bad_request"
 
 
 class ValidationError(SynapseError):
+    """Raised when input is well-formed but invalid."""
+
     status_code = 422
     code = "validation_error"
 
 
 class UnsafeArtifactError(ValidationError):
+    """Raised when a model artifact is refused as unsafe to load."""
+
     code = "unsafe_artifact"
 
 
 class AuthenticationError(SynapseError):
+    """Raised when a caller is not authenticated."""
+
     status_code = 401
     code = "unauthenticated"
 
 
 class PermissionDeniedError(SynapseError):
+    """Raised when a caller may not perform the operation."""
+
     status_code = 403
     code = "forbidden"
 
 
 class NotFoundError(SynapseError):
+    """Raised when the requested resource does not exist."""
+
     status_code = 404
     code = "not_found"
 
 
 class ConflictError(SynapseError):
+    """Raised when a change conflicts with the resource's current state."""
+
     status_code = 409
     code = "conflict"
 
 
 class PayloadTooLargeError(SynapseError):
+    """Raised when a request body is larger than allowed."""
+
     status_code = 413
     code = "payload_too_large"
 
 
 class UnsupportedMediaTypeError(SynapseError):
+    """Raised when a request body has a content type that is not accepted."""
+
     status_code = 415
     code = "unsupported_media_type"
 
 
 class ServiceUnavailableError(SynapseError):
+    """Raised when a dependency is down or not ready."""
+
     status_code = 503
     code = "service_unavailable"
 
 
 class UpstreamError(SynapseError):
+    """Raised when an upstream service answers with an error."""
+
     status_code = 502
     code = "bad_gateway"

@@ -11,7 +11,7 @@ from harness.build import BuildError, build_environment, solution_dir
 from harness.catalogue import load_catalogue
 from harness.shipping import GENERATED_README, shipped_files
 from harness.tests.factories import MEAN_EDIT, SCALE_EDIT, make_root, write_bug
-from harness.verify import diff_trees
+from harness.trees import diff_trees
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from infra.consul.checks import CRITICAL, PASSING, Check, Prober, default_prober
 from infra.consul.durations import parse_duration
@@ -38,7 +39,7 @@ class ServiceEntry:
     modify_index: int = 0
 
 
-def fold(body: Mapping) -> dict:
+def fold(body: Mapping[str, Any]) -> dict[str, Any]:
     """Return a mapping keyed case- and underscore-insensitively, as Consul decodes JSON."""
     return {str(k).lower().replace("_", ""): v for k, v in body.items()}
 
@@ -68,7 +69,9 @@ class ConsulAgent:
 
     # -- services -------------------------------------------------------------------------
 
-    def register_service(self, body: Mapping, replace_existing_checks: bool = False) -> None:
+    def register_service(
+        self, body: Mapping[str, Any], replace_existing_checks: bool = False
+    ) -> None:
         """Add or replace a service and the checks its definition carries."""
         spec = fold(body)
         name = spec.get("name")
@@ -106,7 +109,7 @@ class ConsulAgent:
                     if check.service_id == service_id and check.check_id not in wanted:
                         del self.checks[check.check_id]
 
-    def _check_definitions(self, spec: dict) -> list[dict]:
+    def _check_definitions(self, spec: dict[str, Any]) -> list[dict[str, Any]]:
         found = []
         if isinstance(spec.get("check"), Mapping) and spec["check"]:
             found.append(spec["check"])
@@ -131,7 +134,7 @@ class ConsulAgent:
 
     # -- checks ---------------------------------------------------------------------------
 
-    def register_check(self, body: Mapping) -> None:
+    def register_check(self, body: Mapping[str, Any]) -> None:
         """Add a check from /v1/agent/check/register, optionally bound to a service."""
         spec = fold(body)
         name = spec.get("name")
@@ -147,7 +150,7 @@ class ConsulAgent:
             self._add_check(check_id, spec, service, self.index.bump())
 
     def _add_check(
-        self, check_id: str, spec: dict, service: ServiceEntry | None, index: int
+        self, check_id: str, spec: dict[str, Any], service: ServiceEntry | None, index: int
     ) -> None:
         check = _check_from(check_id, spec, service)
         previous = self.checks.get(check_id)
@@ -237,7 +240,7 @@ def _weights(raw: object) -> dict[str, int]:
     return {"Passing": int(weights.get("passing", 1)), "Warning": int(weights.get("warning", 1))}
 
 
-def _check_from(check_id: str, spec: dict, service: ServiceEntry | None) -> Check:
+def _check_from(check_id: str, spec: dict[str, Any], service: ServiceEntry | None) -> Check:
     name = spec.get("name") or (f"Service '{service.name}' check" if service else check_id)
     check = Check(check_id, name, "", notes=spec.get("notes") or "")
     if service is not None:
@@ -248,7 +251,7 @@ def _check_from(check_id: str, spec: dict, service: ServiceEntry | None) -> Chec
             check.type, check.ttl = "ttl", parse_duration(spec["ttl"])
         elif spec.get("http") or spec.get("tcp"):
             check.type = "http" if spec.get("http") else "tcp"
-            check.target = spec.get("http") or spec.get("tcp")
+            check.target = str(spec.get("http") or spec.get("tcp"))
             if not spec.get("interval"):
                 raise DefinitionError(
                     "Interval must be > 0 for Script, HTTP, H2PING, or TCP checks"

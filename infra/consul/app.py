@@ -23,14 +23,17 @@ LEADER = "127.0.0.1:8300"
 
 
 def status_leader(request: Request) -> Response:
+    """Return the address of the cluster leader (this agent)."""
     return JSONResponse(LEADER)
 
 
 def status_peers(request: Request) -> Response:
+    """Return the raft peers: only this agent."""
     return JSONResponse([LEADER])
 
 
 def agent_self(request: Request) -> Response:
+    """Return the agent's configuration and member record."""
     agent = agent_of(request)
     config = {"Datacenter": agent.datacenter, "NodeName": agent.node, "Server": True}
     config["Version"] = "1.16.0"
@@ -39,6 +42,7 @@ def agent_self(request: Request) -> Response:
 
 
 async def service_register(request: Request) -> Response:
+    """Register a service instance from its JSON definition."""
     agent = agent_of(request)
     try:
         body = await read_json(request)
@@ -50,6 +54,7 @@ async def service_register(request: Request) -> Response:
 
 
 def service_deregister(request: Request) -> Response:
+    """Deregister a service instance and its checks."""
     try:
         agent_of(request).deregister_service(request.path_params["service_id"])
     except UnknownError as exc:
@@ -58,6 +63,7 @@ def service_deregister(request: Request) -> Response:
 
 
 def agent_services(request: Request) -> Response:
+    """Return the services registered with this agent, keyed by ID."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -68,6 +74,7 @@ def agent_services(request: Request) -> Response:
 
 
 def agent_service(request: Request) -> Response:
+    """Return one service registered with this agent."""
     agent = agent_of(request)
     agent.refresh(probe=False)
     service = agent.services.get(request.path_params["service_id"])
@@ -77,6 +84,7 @@ def agent_service(request: Request) -> Response:
 
 
 def agent_checks(request: Request) -> Response:
+    """Return the checks registered with this agent, keyed by ID."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -87,6 +95,7 @@ def agent_checks(request: Request) -> Response:
 
 
 async def check_register(request: Request) -> Response:
+    """Register a check from its JSON definition."""
     try:
         agent_of(request).register_check(await read_json(request))
     except DefinitionError as exc:
@@ -95,6 +104,7 @@ async def check_register(request: Request) -> Response:
 
 
 def check_deregister(request: Request) -> Response:
+    """Deregister a check."""
     try:
         agent_of(request).deregister_check(request.path_params["check_id"])
     except UnknownError as exc:
@@ -106,6 +116,7 @@ TTL_STATES = {"pass": PASSING, "warn": WARNING, "fail": CRITICAL}
 
 
 async def check_ttl(request: Request) -> Response:
+    """Set a TTL check's status: pass, warn, fail or a JSON update."""
     state = request.path_params["state"]
     check_id = request.path_params["check_id"]
     if state == "update":
@@ -138,6 +149,7 @@ def instances(agent: ConsulAgent, name: str, tags: list[str]) -> list[ServiceEnt
 
 
 def catalog_services(request: Request) -> Response:
+    """Return every service name with the union of its instances' tags."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -151,6 +163,7 @@ def catalog_services(request: Request) -> Response:
 
 
 def catalog_service(request: Request) -> Response:
+    """Return the catalog entries of a service's instances."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -163,14 +176,17 @@ def catalog_service(request: Request) -> Response:
 
 
 def catalog_nodes(request: Request) -> Response:
+    """Return the catalog's only node."""
     return reply([node_json(agent_of(request))], agent_of(request))
 
 
 def catalog_datacenters(request: Request) -> Response:
+    """Return the catalog's only datacenter."""
     return JSONResponse([agent_of(request).datacenter])
 
 
 def health_service(request: Request) -> Response:
+    """Return a service's instances with their node and checks."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -187,6 +203,7 @@ def health_service(request: Request) -> Response:
 
 
 def health_checks(request: Request) -> Response:
+    """Return the checks of a service's instances."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -198,6 +215,7 @@ def health_checks(request: Request) -> Response:
 
 
 def health_state(request: Request) -> Response:
+    """Return the checks in one state, or all with "any"."""
     if (refused := block(request)) is not None:
         return refused
     state = request.path_params["state"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -40,7 +41,7 @@ class Check:
     create_index: int = 0
     modify_index: int = 0
 
-    def to_json(self, node: str) -> dict:
+    def to_json(self, node: str) -> dict[str, Any]:
         """Return the check as Consul's agent and health APIs show it."""
         return {
             "Node": node,

@@ -16,6 +16,7 @@ class IndexClock:
 
     @property
     def current(self) -> int:
+        """Return the current index."""
         with self.lock:
             return self._index
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import builtins
 from dataclasses import dataclass
+from typing import Any
 
 from infra.consul.index import IndexClock
 
@@ -18,7 +20,7 @@ class KVEntry:
     create_index: int
     modify_index: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Return the entry as Consul's KV API shows it (Value base64, null when empty)."""
         value = base64.b64encode(self.value).decode() if self.value else None
         return {
@@ -48,7 +50,7 @@ class KVStore:
         with self._index.lock:
             return [self._entries[k] for k in sorted(self._entries) if k.startswith(prefix)]
 
-    def keys(self, prefix: str, separator: str | None = None) -> list[str]:
+    def keys(self, prefix: str, separator: str | None = None) -> builtins.list[str]:
         """Return key names under a prefix, folded at the first separator after it."""
         names: list[str] = []
         for entry in self.list(prefix):

@@ -21,6 +21,7 @@ def _int_param(request: Request, name: str) -> int | None:
 
 
 def kv_get(request: Request) -> Response:
+    """Return one key, its keys under a prefix, or every entry under it."""
     if (refused := block(request)) is not None:
         return refused
     agent = agent_of(request)
@@ -44,6 +45,7 @@ def kv_get(request: Request) -> Response:
 
 
 async def kv_put(request: Request) -> Response:
+    """Store a value, optionally only if the modify index still matches."""
     if any(name in request.query_params for name in UNSUPPORTED):
         return error(400, "sessions (acquire/release) are not supported by this Consul stand-in")
     try:
@@ -59,6 +61,7 @@ async def kv_put(request: Request) -> Response:
 
 
 def kv_delete(request: Request) -> Response:
+    """Delete one key or every key under a prefix."""
     try:
         cas = _int_param(request, "cas")
     except ValueError as exc:

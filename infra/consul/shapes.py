@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from infra.consul.agent import ConsulAgent, ServiceEntry
 
@@ -14,7 +15,7 @@ def consul_service() -> ServiceEntry:
     return ServiceEntry("consul", "consul", port=8300, create_index=10, modify_index=10)
 
 
-def node_json(agent: ConsulAgent) -> dict:
+def node_json(agent: ConsulAgent) -> dict[str, Any]:
     """Return the single node of the stand-in."""
     lan = agent.address
     return {
@@ -29,7 +30,9 @@ def node_json(agent: ConsulAgent) -> dict:
     }
 
 
-def agent_service_json(service: ServiceEntry, agent: ConsulAgent, detail: bool = False) -> dict:
+def agent_service_json(
+    service: ServiceEntry, agent: ConsulAgent, detail: bool = False
+) -> dict[str, Any]:
     """Return a service as /v1/agent/services shows it (keyed by ID there)."""
     data = {
         "ID": service.service_id,
@@ -47,7 +50,7 @@ def agent_service_json(service: ServiceEntry, agent: ConsulAgent, detail: bool =
     return data
 
 
-def catalog_entry(service: ServiceEntry, agent: ConsulAgent) -> dict:
+def catalog_entry(service: ServiceEntry, agent: ConsulAgent) -> dict[str, Any]:
     """Return a service instance as /v1/catalog/service/<name> shows it."""
     node = node_json(agent)
     return {
@@ -71,7 +74,7 @@ def catalog_entry(service: ServiceEntry, agent: ConsulAgent) -> dict:
     }
 
 
-def health_entry(service: ServiceEntry, agent: ConsulAgent) -> dict:
+def health_entry(service: ServiceEntry, agent: ConsulAgent) -> dict[str, Any]:
     """Return a service instance with its node and checks, as /v1/health/service shows it."""
     checks = [*agent.node_checks, *agent.service_checks(service.service_id)]
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -33,7 +34,8 @@ def error(status: int, text: str) -> PlainTextResponse:
 
 def agent_of(request: Request) -> ConsulAgent:
     """Return the app's agent state."""
-    return request.app.state.agent
+    agent: ConsulAgent = request.app.state.agent
+    return agent
 
 
 def block(request: Request) -> Response | None:
@@ -52,7 +54,7 @@ def block(request: Request) -> Response | None:
     return None
 
 
-async def read_json(request: Request) -> dict:
+async def read_json(request: Request) -> dict[str, Any]:
     """Decode a JSON object body, raising DefinitionError on anything else."""
     raw = await request.body()
     try:

@@ -30,7 +30,6 @@ def get_asgi_application_for(service: str) -> ASGIApp:
             return
         await handler({**scope, SERVICE_KEY: service}, receive, send)
 
-    application.service = service  # type: ignore[attr-defined]
     return application
 
 

@@ -33,6 +33,7 @@ class ServiceURLConfMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Route the request to its service's URLconf, then handle it."""
         service = service_of(request)
         if service:
             request.urlconf = urlconf_for(service)

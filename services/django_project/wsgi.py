@@ -37,7 +37,6 @@ def get_wsgi_application_for(service: str) -> WSGIApp:
         environ[SERVICE_KEY] = service
         return handler(environ, start_response)
 
-    application.service = service  # type: ignore[attr-defined]
     return application
 
 

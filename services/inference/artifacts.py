@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.errors import UnsafeArtifactError, ValidationError
-from shared.ml.model_loader import resolve_inside
+from shared.ml.files import resolve_inside
 
 
 def artifact_path(uri: str, root: Path) -> Path:
@@ -28,6 +28,7 @@ def artifact_path(uri: str, root: Path) -> Path:
 
 def expected_sha256(record: dict[str, Any]) -> str | None:
     """Return the artifact checksum a registry version records, if any."""
-    params = record.get("params") if isinstance(record.get("params"), dict) else {}
+    raw_params = record.get("params")
+    params = raw_params if isinstance(raw_params, dict) else {}
     digest = record.get("artifact_sha256") or params.get("artifact_sha256")
     return digest if isinstance(digest, str) and digest else None

@@ -6,6 +6,8 @@ from django.apps import AppConfig
 
 
 class RegistryConfig(AppConfig):
+    """Register the model registry app under its label."""
+
     name = "services.registry"
     label = "registry"
     verbose_name = "Model registry"

@@ -12,6 +12,8 @@ ACTOR_MAX_LENGTH = 128
 
 
 class Stage(models.TextChoices):
+    """Lifecycle stages a model version moves through."""
+
     NONE = "None", "None"
     STAGING = "Staging", "Staging"
     PRODUCTION = "Production", "Production"

@@ -32,6 +32,8 @@ def _printable(value: str) -> str:
 
 
 class InputSchemaSerializer(serializers.Serializer):
+    """Validate the feature names a version was trained on."""
+
     features = serializers.ListField(
         child=serializers.CharField(max_length=MAX_KEY_LENGTH),
         min_length=1,
@@ -39,6 +41,7 @@ class InputSchemaSerializer(serializers.Serializer):
     )
 
     def validate_features(self, value: list[str]) -> list[str]:
+        """Refuse repeated feature names."""
         if len(set(value)) != len(value):
             raise serializers.ValidationError("feature names must be unique")
         return value
@@ -57,9 +60,11 @@ class RegisterVersionSerializer(serializers.Serializer):
     input_schema = InputSchemaSerializer(required=False, allow_null=True)
 
     def validate_run_id(self, value: str) -> str:
+        """Refuse a run ID with non-printable characters."""
         return _printable(value) if value else value
 
     def validate_metrics(self, value: dict[str, float]) -> dict[str, float]:
+        """Refuse too many metrics, bad metric names and non-finite values."""
         if len(value) > MAX_METRICS:
             raise serializers.ValidationError(f"at most {MAX_METRICS} metrics")
         for key, number in value.items():
@@ -70,6 +75,7 @@ class RegisterVersionSerializer(serializers.Serializer):
         return value
 
     def validate_params(self, value: dict[str, Any]) -> dict[str, Any]:
+        """Refuse params that are not plain finite JSON or are too large."""
         try:
             size = len(json.dumps(value, allow_nan=False).encode())
         except (TypeError, ValueError):
@@ -105,6 +111,8 @@ class ActorSerializer(serializers.Serializer):
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
+    """Show a model version with its model name and parent."""
+
     name = serializers.CharField(source="model.name", read_only=True)
     parent_version = serializers.IntegerField(
         source="parent.version", read_only=True, allow_null=True, default=None
@@ -129,6 +137,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class TransitionResultSerializer(ModelVersionSerializer):
+    """Show a transitioned version with the versions it archived."""
+
     archived_versions = serializers.ListField(child=serializers.IntegerField(), read_only=True)
 
     class Meta(ModelVersionSerializer.Meta):
@@ -137,6 +147,8 @@ class TransitionResultSerializer(ModelVersionSerializer):
 
 
 class RegisteredModelSerializer(serializers.ModelSerializer):
+    """Show a registered model with its latest version and version count."""
+
     latest_version = serializers.IntegerField(read_only=True, allow_null=True)
     version_count = serializers.IntegerField(read_only=True)
 
@@ -147,6 +159,8 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
 
 
 class StageTransitionSerializer(serializers.ModelSerializer):
+    """Show one entry of a version's stage-transition audit."""
+
     class Meta:
         model = StageTransition
         fields = ["from_stage", "to_stage", "actor", "at"]
@@ -154,6 +168,8 @@ class StageTransitionSerializer(serializers.ModelSerializer):
 
 
 class LineageSerializer(serializers.Serializer):
+    """Show a version's ancestors, nearest first."""
+
     name = serializers.CharField(source="version.model.name")
     version = serializers.IntegerField(source="version.version")
     ancestors = ModelVersionSerializer(many=True)

@@ -65,6 +65,8 @@ def page_body(items: list, total: int, limit: int, offset: int, **extra: object)
 
 
 class RegisteredModelListView(APIView):
+    """List registered models a page at a time."""
+
     @extend_schema(
         operation_id="list_registered_models",
         parameters=PAGE_PARAMETERS,
@@ -87,6 +89,8 @@ class RegisteredModelListView(APIView):
 
 
 class RegisteredModelDetailView(APIView):
+    """Show one registered model."""
+
     @extend_schema(operation_id="get_registered_model", responses=RegisteredModelSerializer)
     def get(self, request: Request, name: str) -> Response:
         """Return one registered model."""
@@ -94,6 +98,8 @@ class RegisteredModelDetailView(APIView):
 
 
 class VersionListView(APIView):
+    """List a model's versions and register new ones."""
+
     @extend_schema(
         operation_id="list_versions",
         parameters=[
@@ -133,6 +139,8 @@ class VersionListView(APIView):
 
 
 class VersionDetailView(APIView):
+    """Show one version of a model."""
+
     @extend_schema(operation_id="get_version", responses=ModelVersionSerializer)
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return one version of a model."""
@@ -140,6 +148,8 @@ class VersionDetailView(APIView):
 
 
 class TransitionView(APIView):
+    """Move a version between stages."""
+
     @extend_schema(
         operation_id="transition_version",
         request=TransitionSerializer,
@@ -161,6 +171,8 @@ class TransitionView(APIView):
 
 
 class TransitionHistoryView(APIView):
+    """Show a version's stage-transition audit."""
+
     @extend_schema(operation_id="list_transitions", responses=StageTransitionSerializer(many=True))
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return the stage-transition audit of a version, oldest first."""
@@ -169,6 +181,8 @@ class TransitionHistoryView(APIView):
 
 
 class LineageView(APIView):
+    """Show a version's lineage."""
+
     @extend_schema(operation_id="get_lineage", responses=LineageSerializer)
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return a version's ancestors via parent_version, nearest first."""
@@ -176,6 +190,8 @@ class LineageView(APIView):
 
 
 class VersionSearchView(APIView):
+    """Search the model-versions index."""
+
     @extend_schema(
         operation_id="search_versions",
         parameters=[

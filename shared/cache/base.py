@@ -26,7 +26,7 @@ def validate_ttl(ttl: float | None) -> int | None:
         return None
     if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
         raise ValidationError(f"cache ttl must be a positive number of seconds, got {ttl!r}")
-    return max(1, int(round(ttl * 1000)))
+    return max(1, round(ttl * 1000))
 
 
 def validate_value(value: str) -> str:

@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from typing_extensions import override
+
 from shared.cache.base import Cache, validate_key, validate_ttl, validate_value
 from shared.errors import ValidationError
 
@@ -18,16 +20,19 @@ class InMemoryCache(Cache):
         self._lock = threading.Lock()
         self._items: dict[str, tuple[str, float | None]] = {}
 
+    @override
     def get(self, key: str) -> str | None:
         with self._lock:
             item = self._live(validate_key(key))
             return None if item is None else item[0]
 
+    @override
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         ttl_ms = validate_ttl(ttl)
         with self._lock:
             self._items[validate_key(key)] = (validate_value(value), self._expiry(ttl_ms))
 
+    @override
     def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         ttl_ms = validate_ttl(ttl)
         with self._lock:
@@ -36,12 +41,14 @@ class InMemoryCache(Cache):
             self._items[key] = (validate_value(value), self._expiry(ttl_ms))
             return True
 
+    @override
     def delete(self, key: str) -> bool:
         with self._lock:
             existed = self._live(validate_key(key)) is not None
             self._items.pop(key, None)
             return existed
 
+    @override
     def incr(self, key: str, amount: int = 1) -> int:
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise ValidationError("incr amount must be an integer")
@@ -54,6 +61,7 @@ class InMemoryCache(Cache):
             self._items[key] = (str(total), expires)
             return total
 
+    @override
     def ttl(self, key: str) -> float | None:
         with self._lock:
             item = self._live(validate_key(key))

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis
+from typing_extensions import override
 
 from shared.cache.base import Cache, validate_key, validate_ttl, validate_value
 from shared.errors import ServiceUnavailableError, ValidationError
@@ -101,30 +102,37 @@ class RedisCache(Cache):
             self._client = make_redis_client()
         return self._client
 
+    @override
     def get(self, key: str) -> str | None:
         with _errors():
-            return self.client.get(self._key(key))
+            value: str | None = self.client.get(self._key(key))
+            return value
 
+    @override
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         ttl_ms, value = validate_ttl(ttl), validate_value(value)
         with _errors():
             self.client.set(self._key(key), value, px=ttl_ms)
 
+    @override
     def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         ttl_ms, value = validate_ttl(ttl), validate_value(value)
         with _errors():
             return bool(self.client.set(self._key(key), value, px=ttl_ms, nx=True))
 
+    @override
     def delete(self, key: str) -> bool:
         with _errors():
             return bool(self.client.delete(self._key(key)))
 
+    @override
     def incr(self, key: str, amount: int = 1) -> int:
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise ValidationError("incr amount must be an integer")
         with _errors():
             return int(self.client.incrby(self._key(key), amount))
 
+    @override
     def ttl(self, key: str) -> float | None:
         with _errors():
             remaining = self.client.pttl(self._key(key))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from typing_extensions import override
 
 from shared.errors import (
     AuthenticationError,
@@ -31,6 +32,8 @@ CORRELATION_HEADER = "X-Correlation-ID"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+# Query parameters as a mapping, or as pairs when a name repeats.
+QueryParams = Mapping[str, Any] | list[tuple[str, Any]]
 
 
 class UpstreamTimeoutError(UpstreamError):
@@ -54,6 +57,7 @@ class StaticDiscovery(ServiceDiscovery):
     def __init__(self, mapping: Mapping[str, str]) -> None:
         self.mapping = dict(mapping)
 
+    @override
     def resolve(self, service: str) -> str:
         try:
             return self.mapping[service]
@@ -290,7 +294,7 @@ class ServiceClient:
         path: str,
         *,
         json: Any = None,
-        params: Mapping[str, Any] | None = None,
+        params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
@@ -313,16 +317,29 @@ class ServiceClient:
             self.sleep(pause)
         if error is not None:
             raise self._transport_error(error) from error
+        assert response is not None, "an attempt returns either a response or an error"
         return response
 
-    def _attempt(self, method, url, json, params, headers, timeout):
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        params: QueryParams | None,
+        headers: httpx.Headers,
+        timeout: float | None,
+    ) -> tuple[httpx.Response, None] | tuple[None, httpx.TransportError]:
         """Run one attempt through the breaker; return (response, None) or (None, error)."""
         if self.breaker is not None:
             self.breaker.before_call(self.service)
-        kwargs = {} if timeout is None else {"timeout": timeout}
         try:
             response = self.http.request(
-                method, url, json=json, params=params, headers=headers, **kwargs
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
         except httpx.TransportError as exc:
             self._record(failed=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import consul
 import requests
+from typing_extensions import override
 
 from shared.clients.base import ServiceDiscovery
 from shared.errors import ServiceUnavailableError, ValidationError
@@ -70,12 +71,13 @@ class ServiceRegistration:
 
     def check(self) -> dict[str, Any]:
         """Return the HTTP health check Consul runs against the instance's /health."""
-        return consul.Check.http(
+        check: dict[str, Any] = consul.Check.http(
             self.health_url,
             self.interval,
             timeout=self.timeout,
             deregister=self.deregister_after,
         )
+        return check
 
     def payload(self) -> dict[str, Any]:
         """Return the body of PUT /v1/agent/service/register for this instance."""
@@ -151,15 +153,18 @@ class InMemoryServiceRegistry(ServiceRegistry):
         self.services: dict[str, dict[str, Any]] = {}  # service id -> registration payload
         self._kv: dict[str, str] = {}
 
+    @override
     def register(self, registration: ServiceRegistration) -> None:
         payload = registration.payload()
         with self._lock:
             self.services[payload["ID"]] = payload
 
+    @override
     def deregister(self, service_id: str) -> None:
         with self._lock:
             self.services.pop(service_id, None)
 
+    @override
     def healthy_instances(self, service: str, tag: str | None = None) -> list[ServiceInstance]:
         with self._lock:
             payloads = [p for p in self.services.values() if p["Name"] == service]
@@ -172,10 +177,12 @@ class InMemoryServiceRegistry(ServiceRegistry):
     def _passing(self, check: dict[str, Any]) -> bool:
         return self.probe is None or bool(self.probe(check["http"]))
 
+    @override
     def kv_get(self, key: str) -> str | None:
         with self._lock:
             return self._kv.get(validate_kv_key(key))
 
+    @override
     def kv_put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
         if not isinstance(value, str):
             raise ValidationError("KV values are strings")
@@ -185,6 +192,7 @@ class InMemoryServiceRegistry(ServiceRegistry):
             self._kv[validate_kv_key(key)] = value
             return True
 
+    @override
     def kv_delete(self, key: str) -> None:
         with self._lock:
             self._kv.pop(validate_kv_key(key), None)
@@ -227,6 +235,7 @@ class ConsulServiceRegistry(ServiceRegistry):
                 )
             return self._client
 
+    @override
     def register(self, registration: ServiceRegistration) -> None:
         payload = registration.payload()
         with self._errors(f"register {payload['ID']}"):
@@ -240,10 +249,12 @@ class ConsulServiceRegistry(ServiceRegistry):
                 check=payload["Check"],
             )
 
+    @override
     def deregister(self, service_id: str) -> None:
         with self._errors(f"deregister {service_id}"):
             self.client.agent.service.deregister(service_id)
 
+    @override
     def healthy_instances(self, service: str, tag: str | None = None) -> list[ServiceInstance]:
         with self._errors(f"look up {service}"):
             _, entries = self.client.health.service(service, passing=True, tag=tag)
@@ -259,6 +270,7 @@ class ConsulServiceRegistry(ServiceRegistry):
         ]
         return sorted(instances, key=lambda i: i.service_id)
 
+    @override
     def kv_get(self, key: str) -> str | None:
         with self._errors(f"read {key}"):
             _, entry = self.client.kv.get(validate_kv_key(key))
@@ -267,6 +279,7 @@ class ConsulServiceRegistry(ServiceRegistry):
         value = entry["Value"]
         return value.decode("utf-8") if isinstance(value, bytes) else value
 
+    @override
     def kv_put(self, key: str, value: str, *, only_if_absent: bool = False) -> bool:
         if not isinstance(value, str):
             raise ValidationError("KV values are strings")
@@ -274,6 +287,7 @@ class ConsulServiceRegistry(ServiceRegistry):
             cas = 0 if only_if_absent else None
             return bool(self.client.kv.put(validate_kv_key(key), value, cas=cas))
 
+    @override
     def kv_delete(self, key: str) -> None:
         with self._errors(f"delete {key}"):
             self.client.kv.delete(validate_kv_key(key))
@@ -297,6 +311,7 @@ class ConsulDiscovery(ServiceDiscovery):
         self._lock = threading.Lock()
         self._counters: dict[str, Iterator[int]] = {}
 
+    @override
     def resolve(self, service: str) -> str:
         instances = self.registry.healthy_instances(service, tag=self.tag)
         if not instances:

@@ -36,6 +36,8 @@ class ConsumerClosedError(ConflictError):
 
 
 class TopicPartition(NamedTuple):
+    """One partition of a topic."""
+
     topic: str
     partition: int
 

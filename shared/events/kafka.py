@@ -108,7 +108,8 @@ class KafkaEventConsumer(Consumer):
     def committed(self, tp: TopicPartition) -> int | None:
         """Return the group's committed offset for a partition (next offset to read), if any."""
         self._ensure_open()
-        return self._consumer.committed(KafkaTopicPartition(tp.topic, tp.partition))
+        offset: int | None = self._consumer.committed(KafkaTopicPartition(tp.topic, tp.partition))
+        return offset
 
     def assignment(self) -> set[TopicPartition]:
         """Return the partitions currently assigned to this member."""

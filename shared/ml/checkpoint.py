@@ -16,8 +16,11 @@ from typing import Any
 import numpy as np
 
 from shared.errors import UnsafeArtifactError, ValidationError
-from shared.ml import model_loader
-from shared.ml.model_loader import decode_npz, encode_npz, group_arrays, resolve_inside
+from shared.ml import files
+from shared.ml.archive import decode_npz, encode_npz
+from shared.ml.arrays import FloatArray
+from shared.ml.files import resolve_inside
+from shared.ml.model_loader import group_arrays
 
 FORMAT_NAME = "synapsenet-checkpoint"
 SECTIONS = ("weights", "buffers", "velocity", "best")
@@ -37,13 +40,13 @@ def path_lock(path: Path) -> threading.Lock:
 class TrainingState:
     """Everything needed to resume training exactly."""
 
-    weights: dict[str, np.ndarray]
+    weights: dict[str, FloatArray]
     step: int
     optimizer: dict[str, Any] = field(default_factory=lambda: {"velocity": {}, "steps": 0})
     rng_state: dict[str, Any] | None = None
     scaler: dict[str, Any] | None = None
-    buffers: dict[str, np.ndarray] = field(default_factory=dict)
-    best: dict[str, np.ndarray] = field(default_factory=dict)
+    buffers: dict[str, FloatArray] = field(default_factory=dict)
+    best: dict[str, FloatArray] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,14 +111,14 @@ def save_checkpoint(
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            model_loader.sync_fd(fh.fileno())
+            files.sync_fd(fh.fileno())
         if on_written is not None:
             on_written(tmp)
         with lock if lock is not None else path_lock(target):
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    model_loader.fsync_dir(target.parent)
+    files.fsync_dir(target.parent)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -168,8 +171,10 @@ class CheckpointManager:
         """Return existing checkpoints, oldest step first."""
         if not self.directory.is_dir():
             return []
-        found = [p for p in self.directory.iterdir() if CHECKPOINT_RE.match(p.name)]
-        return sorted(found, key=lambda p: int(CHECKPOINT_RE.match(p.name).group(1)))
+        steps = {
+            p: m.group(1) for p in self.directory.iterdir() if (m := CHECKPOINT_RE.match(p.name))
+        }
+        return sorted(steps, key=lambda p: int(steps[p]))
 
     def latest(self) -> Path | None:
         """Return the newest checkpoint path, or None."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shared.errors import ValidationError
+from shared.ml.arrays import FloatArray, IndexArray, NumberArray
 
 TASKS = {
     "blobs": "classification",
@@ -22,10 +23,10 @@ TASKS = {
 class Dataset:
     """A train/validation split with feature names and the task it was made for."""
 
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
+    X_train: FloatArray
+    y_train: NumberArray
+    X_val: FloatArray
+    y_val: NumberArray
     feature_names: list[str]
     task: str
     n_classes: int = 0
@@ -36,14 +37,14 @@ class Dataset:
         return self.X_train.shape[1]
 
 
-def _feature_offsets(rng: np.random.Generator, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+def _feature_offsets(rng: np.random.Generator, n_features: int) -> tuple[FloatArray, FloatArray]:
     # Raw features get non-trivial location and scale so standardisation matters.
     return rng.uniform(-5.0, 5.0, n_features), rng.uniform(0.5, 3.0, n_features)
 
 
 def make_blobs(
     n_samples: int, n_features: int, *, seed: int, n_classes: int = 2, spread: float = 1.0
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, NumberArray]:
     """Return Gaussian blobs around random class centres; labels are 0..n_classes-1."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(0.0, 3.0, size=(n_classes, n_features))
@@ -56,7 +57,7 @@ def make_blobs(
 
 def make_linear_separable(
     n_samples: int, n_features: int, *, seed: int, noise: float = 0.1
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, NumberArray]:
     """Return binary labels from a random hyperplane, with ``noise`` of the labels flipped."""
     rng = np.random.default_rng(seed)
     Z = rng.normal(size=(n_samples, n_features))
@@ -70,7 +71,7 @@ def make_linear_separable(
 
 def make_regression(
     n_samples: int, n_features: int, *, seed: int, noise: float = 0.1
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, NumberArray]:
     """Return targets from a random linear function of the features plus Gaussian noise."""
     rng = np.random.default_rng(seed)
     Z = rng.normal(size=(n_samples, n_features))
@@ -81,8 +82,8 @@ def make_regression(
 
 
 def train_val_split(
-    X: np.ndarray, y: np.ndarray, *, val_fraction: float = 0.2, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    X: FloatArray, y: NumberArray, *, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[FloatArray, NumberArray, FloatArray, NumberArray]:
     """Shuffle with a seed and split off ``val_fraction`` of the rows (at least one each side)."""
     n = len(X)
     if len(y) != n:
@@ -126,18 +127,18 @@ def make_dataset(
 class Standardizer:
     """Per-feature mean/std fitted on training data only; constant features keep std 1."""
 
-    mean: np.ndarray
-    std: np.ndarray
+    mean: FloatArray
+    std: FloatArray
 
     @classmethod
-    def fit(cls, X: np.ndarray) -> Standardizer:
+    def fit(cls, X: FloatArray) -> Standardizer:
         """Fit mean and standard deviation on ``X`` (the training split)."""
         X = np.asarray(X, dtype=np.float64)
         std = X.std(axis=0)
         std[std < 1e-12] = 1.0
         return cls(mean=X.mean(axis=0).astype(np.float32), std=std.astype(np.float32))
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
+    def transform(self, X: FloatArray) -> FloatArray:
         """Return ``(X - mean) / std`` as float32."""
         return ((np.asarray(X, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
 
@@ -174,16 +175,8 @@ class BatchIterator:
         full, rest = divmod(self.n_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[IndexArray]:
         n, size = self.n_samples, self.batch_size
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         for start in range(0, len(self) * size, size):
             yield order[start : start + size]
-
-
-def iterate_minibatches(
-    X: np.ndarray, y: np.ndarray, batches: BatchIterator
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(X_batch, y_batch)`` pairs for one epoch of ``batches``."""
-    for idx in batches:
-        yield X[idx], y[idx]

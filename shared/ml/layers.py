@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from shared.errors import ValidationError
+from shared.ml.arrays import FloatArray, NumberArray
 
-Arrays = dict[str, np.ndarray]
+Arrays = dict[str, FloatArray]
 
 
 class Dense:
@@ -19,14 +21,14 @@ class Dense:
             "b": np.zeros(n_out, dtype=np.float32),
         }
         self.grads: Arrays = {}
-        self._x: np.ndarray | None = None
+        self._x: FloatArray | None = None
 
-    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+    def forward(self, x: FloatArray, *, training: bool = True) -> FloatArray:
         """Return ``x @ W + b``; remember ``x`` for the backward pass."""
         self._x = x
         return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: FloatArray) -> FloatArray:
         """Store parameter gradients and return the gradient for the input."""
         assert self._x is not None, "forward must run before backward"
         self.grads = {"W": self._x.T @ grad_out, "b": grad_out.sum(axis=0)}
@@ -36,18 +38,17 @@ class Dense:
 class ReLU:
     """Elementwise ``max(x, 0)``."""
 
-    params: Arrays = {}
-    grads: Arrays = {}
-
     def __init__(self) -> None:
-        self._mask: np.ndarray | None = None
+        self.params: Arrays = {}
+        self.grads: Arrays = {}
+        self._mask: NDArray[np.bool_] | None = None
 
-    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+    def forward(self, x: FloatArray, *, training: bool = True) -> FloatArray:
         """Return ``max(x, 0)``."""
         self._mask = x > 0
         return np.where(self._mask, x, np.zeros_like(x))
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: FloatArray) -> FloatArray:
         """Pass gradients through where the input was positive."""
         assert self._mask is not None, "forward must run before backward"
         return np.where(self._mask, grad_out, np.zeros_like(grad_out))
@@ -74,9 +75,9 @@ class BatchNorm1d:
             "running_var": np.ones(n_features, dtype=np.float32),
         }
         self.grads: Arrays = {}
-        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._cache: tuple[FloatArray, FloatArray] | None = None
 
-    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+    def forward(self, x: FloatArray, *, training: bool = True) -> FloatArray:
         """Normalise ``x``: batch statistics when training, running statistics otherwise."""
         gamma, beta = self.params["gamma"], self.params["beta"]
         if not training:
@@ -94,13 +95,13 @@ class BatchNorm1d:
         self._cache = (x_hat, inv_std)
         return (x_hat * gamma + beta).astype(x.dtype)
 
-    def _update_running(self, mean: np.ndarray, unbiased_var: np.ndarray) -> None:
+    def _update_running(self, mean: FloatArray, unbiased_var: FloatArray) -> None:
         m = self.momentum
         rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
         self.buffers["running_mean"] = ((1 - m) * rm + m * mean).astype(np.float32)
         self.buffers["running_var"] = ((1 - m) * rv + m * unbiased_var).astype(np.float32)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: FloatArray) -> FloatArray:
         """Return the input gradient of a training-mode forward pass."""
         assert self._cache is not None, "a training forward must run before backward"
         x_hat, inv_std = self._cache
@@ -148,13 +149,13 @@ class MLP:
         self.training = False
         return self
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: FloatArray) -> FloatArray:
         """Return the output logits (or values) for a batch."""
         for _, layer in self.layers:
             x = layer.forward(x, training=self.training)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> Arrays:
+    def backward(self, grad_out: FloatArray) -> Arrays:
         """Backpropagate ``grad_out`` and return gradients keyed like ``parameters()``."""
         for _, layer in reversed(self.layers):
             grad_out = layer.backward(grad_out)
@@ -189,15 +190,15 @@ class LinearModel:
             "W": np.zeros(n_features, dtype=np.float32),
             "b": np.zeros((), dtype=np.float32),
         }
-        self._x: np.ndarray | None = None
+        self._x: FloatArray | None = None
         self.training = True
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: FloatArray) -> FloatArray:
         """Return the scores ``x @ W + b`` with shape (n,)."""
         self._x = x
         return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, grad_out: np.ndarray) -> Arrays:
+    def backward(self, grad_out: FloatArray) -> Arrays:
         """Return gradients of W and b given the gradient of the scores."""
         assert self._x is not None, "forward must run before backward"
         return {"W": self._x.T @ grad_out, "b": np.asarray(grad_out.sum())}
@@ -207,7 +208,7 @@ class LinearModel:
         return self.params
 
 
-def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(logits: FloatArray, y: NumberArray) -> tuple[float, FloatArray]:
     """Return mean cross-entropy and its gradient wrt logits, via a shifted log-sum-exp."""
     z = logits.astype(np.float32)
     shifted = z - z.max(axis=1, keepdims=True)
@@ -220,7 +221,7 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return loss, grad / np.float32(n)
 
 
-def sigmoid_bce(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def sigmoid_bce(logits: FloatArray, y: NumberArray) -> tuple[float, FloatArray]:
     """Return mean binary cross-entropy on logits, ``max(z,0) - z*y + log1p(exp(-|z|))``."""
     z = logits.astype(np.float32)
     t = y.astype(np.float32)
@@ -231,7 +232,7 @@ def sigmoid_bce(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(loss.mean()), ((p - t) / np.float32(z.shape[0])).astype(np.float32)
 
 
-def mse(pred: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def mse(pred: FloatArray, y: NumberArray) -> tuple[float, FloatArray]:
     """Return mean squared error and its gradient wrt the predictions."""
     diff = pred.astype(np.float32) - y.astype(np.float32)
     return float(np.mean(diff * diff)), (2.0 * diff / np.float32(diff.shape[0])).astype(np.float32)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from shared.errors import ValidationError
+from shared.ml.arrays import FloatArray, NumberArray
 
 
-def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair(y_true: NumberArray, y_pred: NumberArray) -> tuple[NumberArray, NumberArray]:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape[0] != y_pred.shape[0] or y_true.shape[0] == 0:
         raise ValidationError("y_true and y_pred must be non-empty and the same length")
@@ -18,13 +19,13 @@ def _ratio(num: float, den: float, zero_division: float) -> float:
     return float(num) / float(den) if den else zero_division
 
 
-def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def accuracy(y_true: NumberArray, y_pred: NumberArray) -> float:
     """Return the fraction of exact matches."""
     y_true, y_pred = _pair(y_true, y_pred)
     return float(np.mean(y_true == y_pred))
 
 
-def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> dict[str, int]:
+def confusion_counts(y_true: NumberArray, y_pred: NumberArray, positive: int = 1) -> dict[str, int]:
     """Return tp, fp, fn and tn for one positive class."""
     y_true, y_pred = _pair(y_true, y_pred)
     t, p = y_true == positive, y_pred == positive
@@ -37,8 +38,8 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) 
 
 
 def precision_recall_f1(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
+    y_true: NumberArray,
+    y_pred: NumberArray,
     *,
     positive: int = 1,
     average: str = "binary",
@@ -66,10 +67,10 @@ def precision_recall_f1(
     return precision, recall, f1
 
 
-def log_loss(y_true: np.ndarray, proba: np.ndarray, *, eps: float = 1e-7) -> float:
+def log_loss(y_true: NumberArray, proba: FloatArray, *, eps: float = 1e-7) -> float:
     """Return mean negative log-likelihood; ``proba`` is (n,) for P(y=1) or (n, k)."""
-    y_true, proba = _pair(y_true, proba)
-    proba = np.asarray(proba, dtype=np.float64)
+    y_true, paired = _pair(y_true, proba)
+    proba = np.asarray(paired, dtype=np.float64)
     if proba.ndim == 1:
         proba = np.stack([1.0 - proba, proba], axis=1)
     labels = y_true.astype(np.int64)
@@ -79,14 +80,14 @@ def log_loss(y_true: np.ndarray, proba: np.ndarray, *, eps: float = 1e-7) -> flo
     return float(-np.mean(np.log(picked)))
 
 
-def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def rmse(y_true: NumberArray, y_pred: NumberArray) -> float:
     """Return the root mean squared error."""
     y_true, y_pred = _pair(y_true, y_pred)
     diff = y_true.astype(np.float64) - y_pred.astype(np.float64)
     return float(np.sqrt(np.mean(diff * diff)))
 
 
-def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def r2_score(y_true: NumberArray, y_pred: NumberArray) -> float:
     """Return the coefficient of determination; constant targets give 1.0 if fit exactly, else 0."""
     y_true, y_pred = _pair(y_true, y_pred)
     t, p = y_true.astype(np.float64), y_pred.astype(np.float64)
@@ -98,7 +99,7 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def classification_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray
+    y_true: NumberArray, y_pred: NumberArray, proba: FloatArray
 ) -> dict[str, float]:
     """Return accuracy, precision, recall, F1 (binary or macro) and log loss."""
     average = "binary" if np.asarray(proba).ndim == 1 or np.shape(proba)[1] == 2 else "macro"
@@ -112,6 +113,6 @@ def classification_metrics(
     }
 
 
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+def regression_metrics(y_true: NumberArray, y_pred: NumberArray) -> dict[str, float]:
     """Return RMSE and R²."""
     return {"rmse": rmse(y_true, y_pred), "r2": r2_score(y_true, y_pred)}

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from shared.errors import ValidationError
+from shared.ml.arrays import FloatArray
 
-Arrays = dict[str, np.ndarray]
+Arrays = dict[str, FloatArray]
 
 
 class SGD:
@@ -20,7 +21,7 @@ class SGD:
 
     def __init__(
         self,
-        params: Mapping[str, np.ndarray],
+        params: Mapping[str, FloatArray],
         *,
         lr: float,
         momentum: float = 0.0,
@@ -37,13 +38,13 @@ class SGD:
         self.velocity: Arrays = {k: np.zeros(p.shape, dtype=np.float32) for k, p in params.items()}
         self.steps = 0
 
-    def step(self, grads: Mapping[str, np.ndarray], *, lr: float | None = None) -> None:
+    def step(self, grads: Mapping[str, FloatArray], *, lr: float | None = None) -> None:
         """Apply one update with ``grads`` (names must match the parameters)."""
         if set(grads) != set(self.params):
             raise ValidationError("gradient names do not match the parameters")
         rate = np.float32(self.lr if lr is None else lr)
         for name, param in self.params.items():
-            g = np.asarray(grads[name], dtype=np.float32)
+            g: FloatArray = np.asarray(grads[name], dtype=np.float32)
             if self.weight_decay:
                 g = g + np.float32(self.weight_decay) * param
             if self.momentum:
@@ -65,10 +66,13 @@ class SGD:
         if set(velocity) != set(self.params):
             raise ValidationError("optimiser state does not match the parameters")
         self.velocity = {k: np.asarray(v, dtype=np.float32).copy() for k, v in velocity.items()}
-        self.steps = int(state["steps"])  # type: ignore[arg-type]
+        steps = state["steps"]
+        if not isinstance(steps, int | np.integer):
+            raise ValidationError("optimiser state has no integer step count")
+        self.steps = int(steps)
 
 
-def global_norm(grads: Mapping[str, np.ndarray]) -> float:
+def global_norm(grads: Mapping[str, FloatArray]) -> float:
     """Return the L2 norm over all gradients, computed in float64 so float16 cannot overflow."""
     total = sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())
     return float(np.sqrt(total))
@@ -101,7 +105,7 @@ class GradientAccumulator:
         """Return True once ``k`` micro-batches have been added."""
         return self.count >= self.k
 
-    def add(self, grads: Mapping[str, np.ndarray]) -> None:
+    def add(self, grads: Mapping[str, FloatArray]) -> None:
         """Add one micro-batch's gradients (any float dtype)."""
         if self._sums and set(grads) != set(self._sums):
             raise ValidationError("gradient names changed between micro-batches")

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from shared.errors import ValidationError
+from shared.ml.arrays import FloatArray
 from shared.ml.optim import SGD, clip_grad_norm
-
-FLOAT16_MAX = float(np.finfo(np.float16).max)  # 65504
 
 
 class DynamicLossScaler:
@@ -41,17 +40,17 @@ class DynamicLossScaler:
         self.good_steps = 0
         self.skipped_steps = 0
 
-    def scale_loss_grad(self, grad: np.ndarray) -> np.ndarray:
+    def scale_loss_grad(self, grad: FloatArray) -> FloatArray:
         """Return the loss gradient multiplied by the scale, cast to float16 for backward."""
         return (grad.astype(np.float32) * np.float32(self.scale)).astype(np.float16)
 
-    def unscale(self, grads: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def unscale(self, grads: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
         """Return float32 copies of the gradients divided by the scale."""
         inv = 1.0 / self.scale
         return {k: (g.astype(np.float64) * inv).astype(np.float32) for k, g in grads.items()}
 
     @staticmethod
-    def found_overflow(grads: Mapping[str, np.ndarray]) -> bool:
+    def found_overflow(grads: Mapping[str, FloatArray]) -> bool:
         """Return True when this step's gradients must be skipped."""
         return not all(np.all(np.isfinite(g)) for g in grads.values())
 
@@ -99,15 +98,15 @@ class MixedPrecisionOptimizer:
         for name, p in self.master.items():
             if p.dtype != np.float32:
                 raise ValidationError(f"master weight {name!r} must be float32, got {p.dtype}")
-        self.half: dict[str, np.ndarray] = {}
+        self.half: dict[str, FloatArray] = {}
         self.refresh_half()
 
-    def refresh_half(self) -> dict[str, np.ndarray]:
+    def refresh_half(self) -> dict[str, FloatArray]:
         """Return (and cache) float16 copies of the master weights for the forward pass."""
         self.half = {name: p.astype(np.float16) for name, p in self.master.items()}
         return self.half
 
-    def step(self, scaled_grads: Mapping[str, np.ndarray], *, lr: float | None = None) -> bool:
+    def step(self, scaled_grads: Mapping[str, FloatArray], *, lr: float | None = None) -> bool:
         """Apply one update from scaled gradients; return False when the step was skipped."""
         grads = self.scaler.unscale(scaled_grads)
         overflow = self.scaler.found_overflow(grads)

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import ValidationError
+
+
+class Schedule(Protocol):
+    """A learning rate for each zero-based optimiser step."""
+
+    def __call__(self, step: int) -> float:
+        """Return the rate of the update at ``step``."""
+        ...
 
 
 def _check_step(step: int) -> None:
@@ -27,6 +35,7 @@ class ConstantLR:
     base_lr: float
 
     def __call__(self, step: int) -> float:
+        """Return the constant rate."""
         _check_step(step)
         return self.base_lr
 
@@ -44,6 +53,7 @@ class StepDecayLR:
             raise ValidationError("step_size must be at least 1")
 
     def __call__(self, step: int) -> float:
+        """Return the rate decayed once per completed ``step_size`` steps."""
         _check_step(step)
         return self.base_lr * self.gamma ** (step // self.step_size)
 
@@ -65,6 +75,7 @@ class WarmupCosineLR:
             raise ValidationError("need total_steps >= 1 and 0 <= warmup_steps <= total_steps")
 
     def __call__(self, step: int) -> float:
+        """Return the warm-up or cosine-decayed rate at ``step``."""
         _check_step(step)
         step = min(step, self.total_steps - 1)
         if step < self.warmup_steps:
@@ -75,7 +86,7 @@ class WarmupCosineLR:
         return self.min_lr + (self.base_lr - self.min_lr) * cosine
 
 
-def make_schedule(name: str, *, base_lr: float, total_steps: int, **options: Any):
+def make_schedule(name: str, *, base_lr: float, total_steps: int, **options: Any) -> Schedule:
     """Build a schedule by name: "constant", "step" or "warmup_cosine"."""
     if name == "constant":
         return ConstantLR(base_lr)

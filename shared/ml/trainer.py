@@ -7,12 +7,13 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from shared.errors import ValidationError
 from shared.ml import layers, metrics
+from shared.ml.arrays import FloatArray, NumberArray
 from shared.ml.checkpoint import CheckpointManager, TrainingState
 from shared.ml.data import BatchIterator, Dataset, Standardizer
 from shared.ml.model_loader import ModelArtifact
@@ -108,7 +109,7 @@ def _build_model(config: TrainConfig, dataset: Dataset, rng: np.random.Generator
     return layers.MLP(sizes, rng=rng, batchnorm=config.batchnorm)
 
 
-def _assign(model: Model, arrays: Mapping[str, np.ndarray]) -> None:
+def _assign(model: Model, arrays: Mapping[str, FloatArray]) -> None:
     """Point the model's layers at ``arrays`` (used for float16 working copies)."""
     if isinstance(model, layers.LinearModel):
         model.params.update(arrays)
@@ -118,7 +119,9 @@ def _assign(model: Model, arrays: Mapping[str, np.ndarray]) -> None:
             layer.params[key] = arrays[f"{name}.{key}"]
 
 
-def _loss(config: TrainConfig, dataset: Dataset, out: np.ndarray, y: np.ndarray):
+def _loss(
+    config: TrainConfig, dataset: Dataset, out: FloatArray, y: NumberArray
+) -> tuple[float, FloatArray]:
     if config.model == "logistic":
         return layers.sigmoid_bce(out, y)
     if dataset.task == "classification":
@@ -157,20 +160,20 @@ class _Loop:
         else:
             self.optimizer = self._sgd(model.parameters())
 
-    def _sgd(self, params: dict[str, np.ndarray]) -> SGD:
+    def _sgd(self, params: dict[str, FloatArray]) -> SGD:
         c = self.config
         return SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
     @property
-    def master(self) -> dict[str, np.ndarray]:
+    def master(self) -> Mapping[str, FloatArray]:
         """Return the float32 weights the optimiser updates."""
         return self.optimizer.params
 
-    def micro_step(self, X: np.ndarray, y: np.ndarray) -> float:
+    def micro_step(self, X: FloatArray, y: NumberArray) -> float:
         """Run forward/backward on one micro-batch; step the optimiser every k of them."""
         dtype = np.float16 if self.amp else np.float32
         # Under mixed precision overflow is expected: the loss scaler detects it and skips.
-        quiet = "ignore" if self.amp else "warn"
+        quiet: Literal["ignore", "warn"] = "ignore" if self.amp else "warn"
         with np.errstate(over=quiet, invalid=quiet):
             out = self.model.forward(X.astype(dtype))
             loss, grad = _loss(self.config, self.dataset, out, y)
@@ -195,14 +198,14 @@ class _Loop:
             clip_grad_norm(grads, self.config.grad_clip)
         self.optimizer.step(grads, lr=lr)
 
-    def val_loss(self, X: np.ndarray, y: np.ndarray) -> float:
+    def val_loss(self, X: FloatArray, y: NumberArray) -> float:
         """Return the validation loss in eval mode."""
         self.model.training = False
         out = self.model.forward(X.astype(np.float16 if self.amp else np.float32))
         self.model.training = True
         return _loss(self.config, self.dataset, out, y)[0]
 
-    def snapshot(self) -> dict[str, np.ndarray]:
+    def snapshot(self) -> dict[str, FloatArray]:
         """Return copies of the master weights and batch-norm buffers."""
         state = {k: v.copy() for k, v in self.master.items()}
         if isinstance(self.model, layers.MLP):
@@ -214,7 +217,7 @@ class _Loop:
 class _Progress:
     """Epoch-level state that a checkpoint carries besides the loop: history, early stopping."""
 
-    best: tuple[float, int, dict[str, np.ndarray]]
+    best: tuple[float, int, dict[str, FloatArray]]
     history: list[dict[str, Any]] = field(default_factory=list)
     waited: int = 0
     stopped: bool = False
@@ -307,7 +310,7 @@ def _capture(loop: _Loop, rng: np.random.Generator, progress: _Progress) -> Trai
         weights={k: v.copy() for k, v in loop.master.items()},
         step=loop.step,
         optimizer=loop.optimizer.state_dict(),
-        rng_state=rng.bit_generator.state,
+        rng_state=dict(rng.bit_generator.state),
         scaler=loop.amp.scaler.state_dict() if loop.amp is not None else None,
         buffers=_buffers(loop.model),
         best=best_state if loop.config.patience is not None else {},
@@ -329,6 +332,8 @@ def _restore(loop: _Loop, rng: np.random.Generator, state: TrainingState) -> _Pr
     """Load a checkpoint into the loop and the shuffling generator; return the epoch state."""
     if set(state.weights) != set(loop.master):
         raise ValidationError("checkpoint weights do not match the model")
+    if state.rng_state is None:
+        raise ValidationError("checkpoint has no shuffling generator state")
     for name, param in loop.master.items():
         param[...] = state.weights[name]
     loop.optimizer.load_state_dict(state.optimizer)
@@ -353,7 +358,7 @@ def _restore(loop: _Loop, rng: np.random.Generator, state: TrainingState) -> _Pr
     )
 
 
-def _buffers(model: Model) -> dict[str, np.ndarray]:
+def _buffers(model: Model) -> dict[str, FloatArray]:
     if isinstance(model, layers.MLP):
         return {k: v.copy() for k, v in model.buffers().items()}
     return {}
@@ -385,7 +390,7 @@ def _to_artifact(
     config: TrainConfig,
     dataset: Dataset,
     scaler: Standardizer,
-    state: dict[str, np.ndarray],
+    state: dict[str, FloatArray],
     seed: int,
     *,
     best_epoch: int,
@@ -410,7 +415,7 @@ def _to_artifact(
     return ModelArtifact(config.model, weights, list(dataset.feature_names), metadata)
 
 
-def evaluate(artifact: ModelArtifact, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def evaluate(artifact: ModelArtifact, X: FloatArray, y: NumberArray) -> dict[str, float]:
     """Return task metrics of ``artifact`` on raw (unstandardised) inputs."""
     if artifact.metadata.get("task") == "regression" or artifact.kind == "linear":
         return metrics.regression_metrics(y, artifact.predict(X))

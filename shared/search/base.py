@@ -23,10 +23,14 @@ class SearchUnavailableError(ServiceUnavailableError):
 
 
 class IndexNotFoundError(NotFoundError):
+    """Raised when the named index does not exist."""
+
     code = "index_not_found"
 
 
 class DocumentNotFoundError(NotFoundError):
+    """Raised when no document has the given ID."""
+
     code = "document_not_found"
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import elastic_transport
 from elasticsearch import ApiError, Elasticsearch
+from typing_extensions import override
 
 from shared.errors import ValidationError
 from shared.search.base import (
@@ -68,6 +69,7 @@ class ElasticsearchSearchIndex(SearchIndex):
                 self._client = self._factory(**self.client_config())
             return self._client
 
+    @override
     def create_index(
         self,
         name: str,
@@ -89,15 +91,18 @@ class ElasticsearchSearchIndex(SearchIndex):
             raise
         return True
 
+    @override
     def index_exists(self, name: str) -> bool:
         with self._errors(validate_index_name(name)):
             return bool(self.client.indices.exists(index=name))
 
+    @override
     def get_mapping(self, name: str) -> dict[str, Any]:
         with self._errors(validate_index_name(name)):
             found = _body(self.client.indices.get_mapping(index=name))
         return dict(found.get(name, {}).get("mappings", {}))
 
+    @override
     def delete_index(self, name: str) -> None:
         try:
             with self._errors(validate_index_name(name)):
@@ -105,6 +110,7 @@ class ElasticsearchSearchIndex(SearchIndex):
         except IndexNotFoundError:
             pass
 
+    @override
     def index(
         self, name: str, doc_id: str, document: Mapping[str, Any], *, refresh: bool = True
     ) -> None:
@@ -114,6 +120,7 @@ class ElasticsearchSearchIndex(SearchIndex):
         with self._errors(validate_index_name(name)):
             self.client.index(index=name, id=doc_id, document=dict(document), refresh=refresh)
 
+    @override
     def get(self, name: str, doc_id: str) -> dict[str, Any]:
         try:
             with self._errors(validate_index_name(name)):
@@ -128,6 +135,7 @@ class ElasticsearchSearchIndex(SearchIndex):
             )
         return dict(found["_source"])
 
+    @override
     def delete(self, name: str, doc_id: str, *, refresh: bool = True) -> bool:
         try:
             with self._errors(validate_index_name(name)):
@@ -138,6 +146,7 @@ class ElasticsearchSearchIndex(SearchIndex):
             return False
         return True
 
+    @override
     def search(
         self,
         name: str,

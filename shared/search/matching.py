@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,10 @@ INTEGER_TYPES = frozenset({"long", "integer", "short", "byte"})
 FLOAT_TYPES = frozenset({"double", "float", "half_float", "scaled_float"})
 SORTABLE = INTEGER_TYPES | FLOAT_TYPES | {"keyword", "date", "boolean"}
 # What Elasticsearch maps a new string to when dynamic mapping is on.
-DYNAMIC_STRING = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
+DYNAMIC_STRING: dict[str, Any] = {
+    "type": "text",
+    "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+}
 
 
 def analyze(text: str) -> list[str]:
@@ -135,7 +138,9 @@ def _field_clause(body: Mapping[str, Any], key: str) -> tuple[str, Any]:
     return field_name, {key: spec}
 
 
-def matches(query: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping) -> bool:
+def matches(
+    query: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping[str, Any]
+) -> bool:
     """Return whether a document's source matches one query clause under the mapping."""
     ((kind, body),) = query.items()
     if kind == "match_all":
@@ -176,7 +181,7 @@ def _match(field_type: str, spec: Mapping[str, Any], have: list[Any]) -> bool:
 def _range(field_type: str, bounds: Mapping[str, Any], have: list[Any]) -> bool:
     if field_type == "text" or not isinstance(bounds, Mapping):
         raise ValidationError("range queries need a keyword, numeric or date field and bounds")
-    tests = {
+    tests: dict[str, Callable[[Any, Any], bool]] = {
         "gte": lambda v, b: v >= b,
         "gt": lambda v, b: v > b,
         "lte": lambda v, b: v <= b,
@@ -186,7 +191,7 @@ def _range(field_type: str, bounds: Mapping[str, Any], have: list[Any]) -> bool:
     return any(all(test(v, b) for test, b in limits) for v in have)
 
 
-def _bool(body: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping) -> bool:
+def _bool(body: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping[str, Any]) -> bool:
     def clauses(name: str) -> list[Mapping[str, Any]]:
         found = body.get(name, [])
         return [found] if isinstance(found, Mapping) else list(found)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from typing_extensions import override
 
 from shared.errors import ValidationError
 from shared.search import matching
@@ -72,6 +74,7 @@ class InMemorySearchIndex(SearchIndex):
         self._lock = threading.Lock()
         self._indices: dict[str, _Index] = {}
 
+    @override
     def create_index(
         self,
         name: str,
@@ -85,18 +88,22 @@ class InMemorySearchIndex(SearchIndex):
             self._indices[name] = _Index(mappings)
             return True
 
+    @override
     def index_exists(self, name: str) -> bool:
         with self._lock:
             return validate_index_name(name) in self._indices
 
+    @override
     def get_mapping(self, name: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._get(name).mapping)
 
+    @override
     def delete_index(self, name: str) -> None:
         with self._lock:
             self._indices.pop(validate_index_name(name), None)
 
+    @override
     def index(
         self, name: str, doc_id: str, document: Mapping[str, Any], *, refresh: bool = True
     ) -> None:
@@ -110,6 +117,7 @@ class InMemorySearchIndex(SearchIndex):
             _check_object(mapping, source, "true")
             index.mapping, index.docs[doc_id] = mapping, source
 
+    @override
     def get(self, name: str, doc_id: str) -> dict[str, Any]:
         with self._lock:
             try:
@@ -119,10 +127,12 @@ class InMemorySearchIndex(SearchIndex):
                     f"document {doc_id!r} not found in {name!r}", details={"id": doc_id}
                 ) from None
 
+    @override
     def delete(self, name: str, doc_id: str, *, refresh: bool = True) -> bool:
         with self._lock:
             return self._get(name).docs.pop(validate_doc_id(doc_id), None) is not None
 
+    @override
     def search(
         self,
         name: str,
@@ -151,7 +161,9 @@ class InMemorySearchIndex(SearchIndex):
             raise IndexNotFoundError(f"no such index [{name}]", details={"index": name}) from None
 
 
-def _comparator(mapping: Mapping[str, Any], order: list[tuple[str, str]]):
+def _comparator(
+    mapping: Mapping[str, Any], order: list[tuple[str, str]]
+) -> Callable[[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]], int]:
     """Compare (id, source) pairs by the sort fields: min/max per order, missing values last."""
     fields = []
     for field_name, direction in order:
@@ -160,7 +172,7 @@ def _comparator(mapping: Mapping[str, Any], order: list[tuple[str, str]]):
             raise ValidationError(f"cannot sort on field [{field_name}]")
         fields.append((resolved, direction))
 
-    def compare(a: tuple[str, dict], b: tuple[str, dict]) -> int:
+    def compare(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) -> int:
         for (field_type, path), direction in fields:
             ka, kb = (
                 matching.sort_key(

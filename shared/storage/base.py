@@ -27,10 +27,14 @@ class StorageError(ServiceUnavailableError):
 
 
 class BucketNotFoundError(NotFoundError):
+    """Raised when the named bucket does not exist."""
+
     code = "bucket_not_found"
 
 
 class ObjectNotFoundError(NotFoundError):
+    """Raised when no object has the given name."""
+
     code = "object_not_found"
 
 

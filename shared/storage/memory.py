@@ -7,6 +7,8 @@ import threading
 from dataclasses import replace
 from typing import BinaryIO
 
+from typing_extensions import override
+
 from shared.storage.base import (
     DEFAULT_PART_SIZE,
     SHA256_METADATA,
@@ -41,10 +43,12 @@ class InMemoryObjectStore(ObjectStore):
         self._buckets: dict[str, dict[str, tuple[ObjectInfo, bytes]]] = {}
         self.uploaded_parts: list[tuple[str, str, int]] = []  # (bucket, name, part size)
 
+    @override
     def bucket_exists(self, bucket: str) -> bool:
         with self._lock:
             return validate_bucket(bucket) in self._buckets
 
+    @override
     def ensure_bucket(self, bucket: str) -> bool:
         validate_bucket(bucket)
         with self._lock:
@@ -53,12 +57,14 @@ class InMemoryObjectStore(ObjectStore):
             self._buckets[bucket] = {}
             return True
 
+    @override
     def remove_bucket(self, bucket: str) -> None:
         with self._lock:
             if self._objects(bucket):
                 raise StorageError(f"bucket {bucket!r} is not empty", details={"bucket": bucket})
             del self._buckets[bucket]
 
+    @override
     def put(
         self,
         bucket: str,
@@ -84,20 +90,24 @@ class InMemoryObjectStore(ObjectStore):
             self.uploaded_parts.extend((bucket, name, len(p)) for p in parts)
         return info
 
+    @override
     def stat(self, bucket: str, name: str) -> ObjectInfo:
         with self._lock:
             return self._entry(bucket, name)[0]
 
+    @override
     def get(self, bucket: str, name: str, *, verify: bool = True) -> bytes:
         with self._lock:
             info, body = self._entry(bucket, name)
         return verify_checksum(info, body) if verify else body
 
+    @override
     def list(self, bucket: str, prefix: str = "") -> list[ObjectInfo]:
         with self._lock:
             objects = self._objects(bucket)
             return [objects[n][0] for n in sorted(objects) if n.startswith(prefix)]
 
+    @override
     def delete(self, bucket: str, name: str) -> None:
         validate_object_name(name)
         with self._lock:

@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
+from typing_extensions import override
 
 from shared.storage.base import (
     DEFAULT_PART_SIZE,
@@ -95,10 +96,12 @@ class MinioObjectStore(ObjectStore):
                 self._client = self._factory(**self.client_config())
             return self._client
 
+    @override
     def bucket_exists(self, bucket: str) -> bool:
         with self._errors(bucket):
             return bool(self.client.bucket_exists(validate_bucket(bucket)))
 
+    @override
     def ensure_bucket(self, bucket: str) -> bool:
         if self.bucket_exists(bucket):
             return False
@@ -111,10 +114,12 @@ class MinioObjectStore(ObjectStore):
             raise
         return True
 
+    @override
     def remove_bucket(self, bucket: str) -> None:
         with self._errors(bucket):
             self.client.remove_bucket(validate_bucket(bucket))
 
+    @override
     def put(
         self,
         bucket: str,
@@ -146,6 +151,7 @@ class MinioObjectStore(ObjectStore):
             bucket, name, length, clean_etag(result.etag), sha256, content_type, metadata=user
         )
 
+    @override
     def stat(self, bucket: str, name: str) -> ObjectInfo:
         validate_bucket(bucket)
         validate_object_name(name)
@@ -153,6 +159,7 @@ class MinioObjectStore(ObjectStore):
             obj = self.client.stat_object(bucket, name)
         return self._info(bucket, name, obj.size, obj.etag, obj.content_type, obj.metadata)
 
+    @override
     def get(self, bucket: str, name: str, *, verify: bool = True) -> bytes:
         validate_bucket(bucket)
         validate_object_name(name)
@@ -169,6 +176,7 @@ class MinioObjectStore(ObjectStore):
         )
         return verify_checksum(info, body) if verify else body
 
+    @override
     def list(self, bucket: str, prefix: str = "") -> list[ObjectInfo]:
         validate_bucket(bucket)
         with self._errors(bucket):
@@ -178,6 +186,7 @@ class MinioObjectStore(ObjectStore):
             for obj in sorted(found, key=lambda o: o.object_name)
         ]
 
+    @override
     def delete(self, bucket: str, name: str) -> None:
         validate_bucket(bucket)
         validate_object_name(name)
@@ -185,7 +194,14 @@ class MinioObjectStore(ObjectStore):
             self.client.remove_object(bucket, name)
 
     @staticmethod
-    def _info(bucket, name, size, etag, content_type, headers) -> ObjectInfo:
+    def _info(
+        bucket: str,
+        name: str,
+        size: int | None,
+        etag: str | None,
+        content_type: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> ObjectInfo:
         meta = user_metadata(headers)
         return ObjectInfo(
             bucket,

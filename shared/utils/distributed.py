@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from typing_extensions import override
+
 from shared.errors import ConflictError, ServiceUnavailableError, ValidationError
 
 Clock = Callable[[], float]
@@ -32,7 +34,7 @@ def ttl_to_ms(ttl: float) -> int:
     """Convert a lease length in seconds to whole milliseconds."""
     if ttl is None or ttl <= 0:
         raise ValidationError(f"lock ttl must be positive, got {ttl!r}")
-    return max(1, int(round(ttl * 1000)))
+    return max(1, round(ttl * 1000))
 
 
 class DistributedLock(abc.ABC):
@@ -94,6 +96,7 @@ class InMemoryLockFactory(LockFactory):
         self._cond = threading.Condition()
         self._leases: dict[str, tuple[str, float]] = {}
 
+    @override
     def __call__(self, name: str, ttl: float = DEFAULT_TTL) -> InMemoryLock:
         return InMemoryLock(self, name, ttl)
 
@@ -163,15 +166,19 @@ class InMemoryLock(DistributedLock):
         super().__init__(name, ttl)
         self._factory = factory
 
+    @override
     def acquire(self, timeout: float | None = None) -> bool:
         return self._factory.acquire(self, timeout)
 
+    @override
     def release(self) -> None:
         self._factory.release(self)
 
+    @override
     def extend(self) -> bool:
         return self._factory.extend(self)
 
+    @override
     def owner(self) -> str | None:
         return self._factory.owner(self.name)
 
@@ -218,6 +225,7 @@ class RedisLockFactory(LockFactory):
             self._client = make_redis_client(url=self.url)
         return self._client
 
+    @override
     def __call__(self, name: str, ttl: float = DEFAULT_TTL) -> RedisLock:
         return RedisLock(self, name, ttl)
 
@@ -230,6 +238,7 @@ class RedisLock(DistributedLock):
         self._factory = factory
         self.key = factory.prefix + name
 
+    @override
     def acquire(self, timeout: float | None = None) -> bool:
         client, deadline = self._factory.client, None
         if timeout is not None:
@@ -240,14 +249,17 @@ class RedisLock(DistributedLock):
             self._factory.sleep(self._factory.poll_interval)
         return True
 
+    @override
     def release(self) -> None:
         if not self._factory.client.eval(_RELEASE_SCRIPT, 1, self.key, self.token):
             raise LockNotOwnedError(f"lock {self.name!r} is not held by this owner")
 
+    @override
     def extend(self) -> bool:
         client = self._factory.client
         return bool(client.eval(_EXTEND_SCRIPT, 1, self.key, self.token, self.ttl_ms))
 
+    @override
     def owner(self) -> str | None:
         value = self._factory.client.get(self.key)
         return value.decode() if isinstance(value, bytes) else value

@@ -76,12 +76,15 @@ class SystemClock:
     """The real clock."""
 
     def now(self) -> datetime:
+        """Return the current aware UTC datetime."""
         return utcnow()
 
     def monotonic(self) -> float:
+        """Return the system's monotonic time in seconds."""
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
+        """Pause for ``seconds``."""
         time.sleep(seconds)
 
 
@@ -95,14 +98,17 @@ class FakeClock:
         self.sleeps: list[float] = []
 
     def now(self) -> datetime:
+        """Return the fake current time."""
         with self._lock:
             return self._now
 
     def monotonic(self) -> float:
+        """Return the fake monotonic time."""
         with self._lock:
             return self._monotonic
 
     def __call__(self) -> float:
+        """Return the fake monotonic time, so the clock can serve as a timer."""
         return self.monotonic()
 
     def advance(self, seconds: float | timedelta) -> None:
@@ -115,5 +121,6 @@ class FakeClock:
             self._monotonic += delta.total_seconds()
 
     def sleep(self, seconds: float) -> None:
+        """Record the pause and advance the clock by it."""
         self.sleeps.append(seconds)
         self.advance(seconds)

@@ -81,7 +81,7 @@ def test_fake_clock_moves_only_when_advanced():
     clock.sleep(1.5)
     assert clock.now() == datetime(2024, 1, 1, 0, 5, 1, 500000, tzinfo=UTC)
     assert clock.monotonic() == 301.5 and clock.sleeps == [1.5]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot move backwards"):
         clock.advance(-1)
 
 

@@ -77,7 +77,7 @@ def test_only_instances_passing_their_health_check_are_resolved():
 
 def test_registered_block_deregisters_on_the_way_out_even_after_an_error():
     registry = InMemoryServiceRegistry()
-    with pytest.raises(RuntimeError), registered(registry, registration()) as service_id:
+    with pytest.raises(RuntimeError), registered(registry, registration()) as service_id:  # noqa: PT012
         assert registry.healthy_instances("registry")[0].service_id == service_id
         raise RuntimeError("shutdown")
     assert registry.healthy_instances("registry") == []

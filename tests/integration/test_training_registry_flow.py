@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.training, REGISTRY_TRANSACTIONAL_DB]
 
 
 @pytest.fixture
-def env(tmp_path, registry_app):  # noqa: F811
+def env(tmp_path, registry_app):
     return make_training_env(tmp_path, registry=http_registry(registry_app))
 
 

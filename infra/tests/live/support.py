@@ -17,7 +17,7 @@ def unique(prefix: str) -> str:
 
 
 class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
+    def do_GET(self) -> None:
         status = 200 if self.path == "/health" else 404
         body = b'{"status": "ok"}' if status == 200 else b"{}"
         self.send_response(status)

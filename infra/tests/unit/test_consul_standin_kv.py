@@ -123,5 +123,5 @@ def test_parse_duration_reads_go_durations(text, seconds):
 
 
 def test_parse_duration_rejects_garbage():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid duration"):
         parse_duration("ten seconds")

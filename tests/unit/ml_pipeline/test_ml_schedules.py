@@ -1,5 +1,6 @@
 """Learning-rate schedules at their boundaries: step 0, end of warm-up, final step."""
 
+import itertools
 import math
 
 import pytest
@@ -45,7 +46,7 @@ def test_cosine_midpoint_is_halfway_between_base_and_min():
 def test_decay_is_monotonic_after_warmup():
     schedule = WarmupCosineLR(1.0, warmup_steps=3, total_steps=20)
     rates = [schedule(s) for s in range(2, 20)]
-    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(rates))
 
 
 def test_steps_past_the_end_keep_the_final_rate():

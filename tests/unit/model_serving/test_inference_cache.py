@@ -117,5 +117,5 @@ def test_eviction_counter_ignores_explicit_unloads():
 
 
 def test_cache_refuses_a_zero_bound():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         ModelCache(0)
