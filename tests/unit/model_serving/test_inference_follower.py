@@ -9,6 +9,7 @@ from services.inference.registry_cache import CachedRegistry, record_key
 from shared.cache.memory import InMemoryCache
 from shared.events.schema import EventType, ensure_topics, make_event, publish_event
 from tests.utils.events import ManualClock, drain, make_memory_bus
+from tests.utils.inference import FakeRegistry
 
 pytestmark = pytest.mark.inference
 
@@ -51,7 +52,7 @@ def bus(clock):
 
 
 def follower_for(bus, server, cache=None) -> PromotionFollower:
-    registry = CachedRegistry(client=None, cache=cache or InMemoryCache())
+    registry = CachedRegistry(FakeRegistry().client(), cache or InMemoryCache())
     return PromotionFollower(server, registry, bus, "inference-a")
 
 
