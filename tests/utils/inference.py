@@ -21,6 +21,8 @@ from shared.clients.registry import RegistryClient
 from shared.ml.model_loader import ModelArtifact, load_model, save_model
 
 FEATURES = ["tenure", "spend", "calls"]
+# The registry's route of one version: /api/v1/registered-models/<name>/versions/<n>.
+VERSION_ROUTE = ["api", "v1", "registered-models", "versions"]
 ROWS = [
     {"tenure": 1.0, "spend": 20.0, "calls": 0.0},
     {"tenure": 24.0, "spend": 80.5, "calls": 3.0},
@@ -98,7 +100,7 @@ class FakeRegistry:
             status = self.health.pop(0) if self.health else 200
             return httpx.Response(status, json={"service": "registry"})
         parts = path.strip("/").split("/")
-        if len(parts) == 6 and parts[:3] == ["api", "v1", "registered-models"]:
+        if len(parts) == 6 and parts[:3] + parts[4:5] == VERSION_ROUTE:
             record = self.versions.get((parts[3], int(parts[5])))
             if record is not None:
                 return httpx.Response(200, json=record)

@@ -62,8 +62,9 @@ def run(target, *args) -> tuple[threading.Thread, dict]:
 
 def server_with(tmp_path, models: dict[tuple[str, int], ModelArtifact], **kw) -> ModelServer:
     registry = FakeRegistry()
-    for name, version in models:
-        registry.add(name, version, f"{name}/{version}.npz")
+    for (name, version), model in models.items():
+        schema = {"features": list(model.input_schema)}
+        registry.add(name, version, f"{name}/{version}.npz", input_schema=schema)
     calls = kw.pop("calls", [])
 
     def loader(path, expected_sha256=None, **_):
