@@ -41,7 +41,7 @@ def test_breaker_opening_mid_retry_stops_further_attempts():
     assert transport.calls == 2
 
 
-def test_half_open_breaker_lets_a_single_probe_through():
+def test_upstream_after_its_cooldown_gets_a_single_request_first():
     clock = FakeClock()
     breaker = CircuitBreaker(failure_threshold=1, reset_timeout=10, clock=clock)
     breaker.record_failure()

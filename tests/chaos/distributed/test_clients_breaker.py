@@ -93,7 +93,7 @@ def test_failed_probe_reopens_for_a_full_cooldown(breaker, clock):
     assert breaker.state == CircuitBreaker.OPEN
 
 
-def test_half_open_admits_one_probe_while_it_runs(breaker, clock):
+def test_recovering_upstream_gets_one_request_until_it_answers(breaker, clock):
     transport = ScriptedTransport([500, 500, 500])
     client = _single_try(transport, breaker)
     for _ in range(3):

@@ -39,7 +39,7 @@ def test_survivor_gets_uncommitted_records_of_a_member_that_left_exactly_once(bu
     assert values(leaver.poll(max_records=2)) == [4, 6]
     leaver.close()
     received = values(drain(survivor))
-    # Eager rebalance: both members' uncommitted records come again, each exactly once.
+    # Records no member committed before the change in membership come again, once each.
     assert Counter(received) == Counter([1, 3, 5, 7, 9, 4, 6, 8])
 
 

@@ -135,7 +135,7 @@ def test_mse_gradient_is_mean_scaled():
     assert grad.tolist() == [1.0, 3.0]
 
 
-def test_mlp_eval_forward_leaves_running_stats_unchanged(batch):
+def test_mlp_eval_forward_does_not_change_the_model(batch):
     mlp = MLP([4, 5, 3], rng=np.random.default_rng(0), batchnorm=True)
     mlp.train().forward(batch)
     before = {k: v.copy() for k, v in mlp.buffers().items()}

@@ -42,7 +42,7 @@ def assert_same_run(resumed, straight):
 
 
 @pytest.mark.parametrize("crash_epoch", [1, 2])
-def test_resumed_batchnorm_mlp_matches_the_straight_run(tmp_path, crash_epoch):
+def test_resumed_mlp_matches_the_straight_run(tmp_path, crash_epoch):
     config = tiny_config(model="mlp", batchnorm=True, epochs=4, momentum=0.9)
     dataset = tiny_dataset()
     resumed = interrupted_then_resumed(config, dataset, tmp_path, crash_epoch=crash_epoch)

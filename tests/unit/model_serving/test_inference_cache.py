@@ -1,4 +1,4 @@
-"""ModelCache: LRU bound, recency, explicit unload and release of evicted models."""
+"""ModelCache: a bounded set of loaded models, recency, explicit unload and release."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_cache_never_holds_more_than_max_models():
     assert len(cache) == 2
 
 
-def test_full_cache_evicts_least_recently_inserted_model():
+def test_full_cache_keeps_the_newest_models():
     cache = filled(2, "a", "b", "c")
     assert cache.keys() == ["b/v1", "c/v1"]
 
