@@ -202,3 +202,25 @@ def test_job_that_loses_its_lease_stops_before_registering(tmp_path, lock_clock)
     assert run_job(job_id, env.deps) == "failed"
     assert "lost the lock" in fetch(env, job_id)["error"]
     assert env.registry.calls == []
+
+
+def test_job_whose_lock_was_taken_over_stops_and_the_new_holder_keeps_it(tmp_path, lock_clock):
+    taken = []
+
+    def slow_trainer(config, dataset, *, seed, on_epoch=None, **options):
+        def stall(record):
+            lock_clock.advance(10_000)
+            if not taken:
+                other = env.deps.lock_factory(lock_name("churn"), 600)
+                assert other.acquire(timeout=0)
+                taken.append(other)
+            on_epoch(record)
+
+        return train(config, dataset, seed=seed, on_epoch=stall, **options)
+
+    env = make_env(tmp_path, lock_clock, trainer=slow_trainer)
+    job_id = queued_job(env)
+    assert run_job(job_id, env.deps) == "failed"
+    assert "lost the lock" in fetch(env, job_id)["error"]
+    assert env.registry.calls == []
+    assert taken[0].held()
