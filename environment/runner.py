@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from environment.report import SuiteReport, read_report
+from environment.snapshot import changes, snapshot
 
 PLUGIN_SOURCE = Path(__file__).with_name("report_plugin.py")
 
@@ -91,8 +92,9 @@ def run_suite(
 ) -> SuiteReport:
     """Run pytest on ``tree`` and return the signed per-test report.
 
-    ``plugins`` are extra pytest plugin files (maintainer tooling, e.g. the harness's coverage
-    recorder), copied next to the report plugin and loaded with ``-p`` after it.
+    ``plugins`` are extra pytest plugin files (e.g. a coverage recorder), copied next to the
+    report plugin and loaded with ``-p`` after it. Every file or
+    folder the run creates, modifies or deletes inside ``tree`` is listed in ``tree_changes``.
     """
     limits = limits or RunLimits()
     tree = Path(tree).resolve()
@@ -115,8 +117,10 @@ def run_suite(
         basetemp = scratch_dir / "tmp"
         command = _pytest_command(tree, plugin, limits, extra, basetemp)
         log = log_path or scratch_dir / "pytest.log"
+        before = snapshot(tree)
         finished = _run(command, tree, env, log, limits.total)
         report = read_report(report_path, key.encode())
+        report.tree_changes = changes(before, snapshot(tree))
         if not finished:
             report.problems.append(f"suite exceeded the total time bound of {limits.total}s")
         elif report.exitstatus is None:
