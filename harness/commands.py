@@ -55,6 +55,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         print("# problem: main's suite does not run, so nothing can be compared")
     for problem in describe_problems(result):
         print(f"# problem: {problem}")
+    for run in filter(None, (result, baseline)):
+        if run.report.tree_changes:
+            label = ",".join(run.bugs) or "main"
+            written = ", ".join(run.report.tree_changes)
+            print(f"# the run with {label} wrote inside its tree: {written}")
     if baseline and baseline.failing:
         print(f"# note: {len(baseline.failing)} test(s) fail on main too and are not listed:")
         for test in baseline.failing:

@@ -190,3 +190,17 @@ def test_runs_that_write_inside_their_tree_fail_the_hermeticity_check():
     assert hermeticity_problems([clean, leaky]) == [
         "M1: the run wrote inside the tree: created: var/models.sqlite3"
     ]
+
+
+def test_probe_names_the_files_a_bugs_run_writes_inside_its_tree(tmp_path, capsys):
+    repo = make_root(tmp_path)
+    leak = (
+        "services/calc.py",
+        "    return [v * factor for v in values]\n",
+        '    open("scaled.log", "w").close()\n    return [v * factor for v in values]\n',
+    )
+    write_bug(repo, "M4", [leak])
+    assert main(["--root", str(repo), "probe", "M4", "--full", "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "# the run with M4 wrote inside its tree: created: scaled.log" in out
+    assert "the run with main" not in out
