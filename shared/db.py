@@ -1,18 +1,38 @@
-"""SQLAlchemy plumbing shared by the FastAPI services (one persistence approach for all)."""
+"""SQLAlchemy plumbing shared by the FastAPI services: engines, sessions, UTC timestamps.
+
+Each service declares its own ``DeclarativeBase`` in its ``store.py``, so its metadata holds
+only its own tables and it creates only those on its database.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import DateTime, MetaData, create_engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from shared.utils.timeutils import to_utc
 
 
-class Base(DeclarativeBase):
-    """Declarative base for every FastAPI service's ORM rows."""
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC and read them back aware (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive values and hand the database the instant in UTC."""
+        return None if value is None else to_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return the stored instant as an aware UTC datetime."""
+        return None if value is None else to_utc(value, assume_utc=True)
 
 
 def make_engine(url: str) -> Engine:
@@ -24,10 +44,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_session_factory(engine: Engine, *, create_schema: bool = True) -> sessionmaker[Session]:
-    """Return a session factory bound to the engine, creating tables when asked."""
-    if create_schema:
-        Base.metadata.create_all(engine)
+def make_session_factory(engine: Engine, metadata: MetaData | None = None) -> sessionmaker[Session]:
+    """Return a session factory bound to the engine, creating ``metadata``'s missing tables."""
+    if metadata is not None:
+        metadata.create_all(engine)
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

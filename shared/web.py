@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import Lifespan
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.errors import SynapseError
 
 HealthCheck = Callable[[], dict[str, Any]]
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The body of every unexpected failure: stable, and free of the exception's text.
+INTERNAL_ERROR_PROBLEM: dict[str, Any] = {
+    "error": "internal_error",
+    "detail": "the service failed to handle the request",
+}
+logger = logging.getLogger("synapse.web")
 
 
 def create_service_app(
@@ -34,6 +43,7 @@ def create_service_app(
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     install_error_handlers(app)
+    app.add_middleware(UnexpectedErrorMiddleware, service=name)
     return app
 
 
@@ -51,3 +61,49 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return JSONResponse({"error": "validation_error", "detail": errors}, status_code=422)
+
+
+class UnexpectedErrorMiddleware:
+    """Answer an unhandled exception with a JSON problem (500) and log its traceback.
+
+    Platform errors and validation errors have their own handlers; this catches the rest,
+    so a caller never sees a text/plain 500 nor the exception's message.
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; on an exception before the response started, send the problem."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            logger.exception(
+                "unhandled error in %s %s %s", self.service, scope["method"], scope["path"]
+            )
+            if started:
+                raise
+            await send_problem(send, 500, INTERNAL_ERROR_PROBLEM)
+
+
+async def send_problem(send: Send, status: int, problem: dict[str, Any]) -> None:
+    """Send ``problem`` as a complete ``application/problem+json`` response."""
+    body = json.dumps(problem).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -10,10 +10,10 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.gateway.config import Settings, get_settings
@@ -158,19 +158,6 @@ def upstream_headers(request: Request, correlation_id: str) -> dict[str, str]:
     return headers
 
 
-def check_api_key(request: Request) -> None:
-    """Refuse the request unless auth is off or X-API-Key holds a configured key."""
-    settings: Settings = request.app.state.settings
-    if not settings.require_auth:
-        return
-    supplied = request.headers.get(API_KEY_HEADER, "").encode()
-    matches = [
-        hmac.compare_digest(supplied, key.encode()) for key in settings.api_keys if key.strip()
-    ]
-    if not supplied or not any(matches):
-        raise AuthenticationError("missing or invalid API key")
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """Read the request body, refusing it as soon as it grows past `limit` bytes."""
     declared = request.headers.get("content-length")
@@ -213,15 +200,10 @@ def proxy_response(upstream, correlation_id: str) -> Response:
     return response
 
 
-async def forward(request: Request, service: str, path: str) -> Response:
-    """Forward one caller request to `service` and relay the answer."""
-    upstreams: Upstreams = request.app.state.upstreams
-    settings: Settings = request.app.state.settings
-    client = upstreams.client(service)
+async def forward(request: Request, client: ServiceClient, path: str, max_body: int) -> Response:
+    """Forward one caller request through ``client`` and relay the answer."""
     target = upstream_path(path)
-    body = decode_json_body(
-        await read_body(request, settings.max_body_bytes), request.headers.get("content-type")
-    )
+    body = decode_json_body(await read_body(request, max_body), request.headers.get("content-type"))
     correlation_id = request.state.correlation_id
     upstream = await run_in_threadpool(
         client.request,
@@ -250,6 +232,63 @@ def services_health(upstreams: Upstreams, correlation_id: str) -> dict:
     return {"status": "ok" if healthy else "degraded", "services": report}
 
 
+def app_settings(request: Request) -> Settings:
+    """Return the settings the app was built with."""
+    return request.app.state.settings
+
+
+def app_upstreams(request: Request) -> Upstreams:
+    """Return the app's routable services and their clients."""
+    return request.app.state.upstreams
+
+
+def request_correlation_id(request: Request) -> str:
+    """Return the correlation ID the middleware chose for this request."""
+    return request.state.correlation_id
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+UpstreamsDep = Annotated[Upstreams, Depends(app_upstreams)]
+CorrelationIdDep = Annotated[str, Depends(request_correlation_id)]
+
+
+def check_api_key(request: Request, settings: SettingsDep) -> None:
+    """Refuse the request unless auth is off or X-API-Key holds a configured key."""
+    if not settings.require_auth:
+        return
+    supplied = request.headers.get(API_KEY_HEADER, "").encode()
+    matches = [
+        hmac.compare_digest(supplied, key.encode()) for key in settings.api_keys if key.strip()
+    ]
+    if not supplied or not any(matches):
+        raise AuthenticationError("missing or invalid API key")
+
+
+router = APIRouter(dependencies=[Depends(check_api_key)])
+
+
+@router.get("/health/services", tags=["ops"])
+def health_services(upstreams: UpstreamsDep, correlation_id: CorrelationIdDep) -> dict:
+    """Report the /health of every routable service."""
+    return services_health(upstreams, correlation_id)
+
+
+@router.api_route("/api/{service}/{path:path}", methods=PROXY_METHODS, tags=["proxy"])
+async def proxy(
+    request: Request, service: str, path: str, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    """Forward ``/api/<service>/<path>`` to that service."""
+    return await forward(request, upstreams.client(service), path, settings.max_body_bytes)
+
+
+async def correlate(request: Request, call_next: Callable[[Request], Any]) -> Response:
+    """Give every request a correlation ID and echo it on the response."""
+    request.state.correlation_id = correlation_id_for(request)
+    response = await call_next(request)
+    response.headers[CORRELATION_HEADER] = request.state.correlation_id
+    return response
+
+
 def create_app(
     settings: Settings | None = None, client_factory: ClientFactory | None = None
 ) -> FastAPI:
@@ -265,29 +304,6 @@ def create_app(
     app = create_service_app("gateway", lifespan=lifespan)
     app.state.settings = settings
     app.state.upstreams = upstreams
-    add_routes(app)
+    app.middleware("http")(correlate)
+    app.include_router(router)
     return app
-
-
-def add_routes(app: FastAPI) -> None:
-    """Attach the correlation middleware, the services health report and the proxy route."""
-
-    @app.middleware("http")
-    async def correlate(request: Request, call_next):
-        request.state.correlation_id = correlation_id_for(request)
-        response = await call_next(request)
-        response.headers[CORRELATION_HEADER] = request.state.correlation_id
-        return response
-
-    @app.get("/health/services", tags=["ops"], dependencies=[Depends(check_api_key)])
-    def health_services(request: Request) -> dict:
-        return services_health(request.app.state.upstreams, request.state.correlation_id)
-
-    @app.api_route(
-        "/api/{service}/{path:path}",
-        methods=PROXY_METHODS,
-        tags=["proxy"],
-        dependencies=[Depends(check_api_key)],
-    )
-    async def proxy(request: Request, service: str, path: str) -> Response:
-        return await forward(request, service, path)

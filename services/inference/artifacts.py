@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.errors import UnsafeArtifactError, ValidationError
-from shared.ml.model_loader import resolve_inside
+from shared.ml.files import resolve_inside
 
 
 def artifact_path(uri: str, root: Path) -> Path:

@@ -12,32 +12,30 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from services.inference.artifacts import artifact_path, expected_sha256
 from services.inference.config import Settings, get_settings
-from services.inference.predictions import format_predictions, instances_to_matrix, task_of
+from services.inference.predictions import format_predictions, task_of
+from services.inference.readiness import Readiness
 from services.inference.schemas import (
     DeploymentList,
     DeployRequest,
     PredictRequest,
     PredictResponse,
 )
-from shared.clients.base import ServiceClient, StaticDiscovery
+from shared.clients.registry import RegistryClient
 from shared.errors import (
     NotFoundError,
-    ServiceUnavailableError,
-    SynapseError,
     ValidationError,
 )
+from shared.ml.feature_utils import records_to_matrix
 from shared.ml.model_loader import ModelArtifact, load_model
 from shared.web import create_service_app
 
 CacheKey = str
 Loader = Callable[..., ModelArtifact]
 ReleaseHook = Callable[[CacheKey, str], None]
-VERSION_PATH = "/api/v1/registered-models/{name}/versions/{version}"
 
 
 class ModelCache:
@@ -130,7 +128,7 @@ class ModelServer:
 
     def __init__(
         self,
-        registry: Any,
+        registry: RegistryClient,
         *,
         artifact_root: Path,
         max_models: int,
@@ -182,7 +180,7 @@ class ModelServer:
         """Predict with the deployed version of ``name``; the swap lock is not held meanwhile."""
         deployment, model = self._resolve(name)
         try:
-            X = instances_to_matrix(instances, model.input_schema, self.max_batch_size)
+            X = records_to_matrix(instances, model.input_schema, max_rows=self.max_batch_size)
             predictions = format_predictions(model, X)
         except Exception:
             with self._lock:
@@ -237,7 +235,7 @@ class ModelServer:
         }
 
     def _describe(self, name: str, version: int) -> Deployment:
-        record = self.registry.get_json(VERSION_PATH.format(name=name, version=version))
+        record = self.registry.get_version(name, version)
         uri = record.get("artifact_uri")
         if not isinstance(uri, str) or not uri:
             raise ValidationError(f"version {version} of {name!r} has no artifact")
@@ -265,71 +263,6 @@ class ModelServer:
 
 def _by_name(deployment: Deployment) -> str:
     return deployment.name
-
-
-class Readiness:
-    """Wait for the registry at startup with bounded, backed-off /health probes."""
-
-    def __init__(
-        self,
-        probe: Callable[[], bool],
-        *,
-        attempts: int,
-        backoff: float,
-        max_backoff: float,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.state = "starting"
-        self.probes = 0
-        self._probe = probe
-        self._attempts = attempts
-        self._backoff = backoff
-        self._max_backoff = max_backoff
-        self._sleep = sleep
-
-    @property
-    def ready(self) -> bool:
-        """Return whether the registry answered and the service may serve."""
-        return self.state == "ready"
-
-    def wait(self) -> bool:
-        """Probe until the registry is healthy or attempts run out; return readiness."""
-        for attempt in range(1, self._attempts + 1):
-            self.probes += 1
-            if self._probe():
-                self.state = "ready"
-                return True
-            if attempt < self._attempts:
-                self._sleep(min(self._backoff * 2 ** (attempt - 1), self._max_backoff))
-        self.state = "unavailable"
-        return False
-
-    def health(self) -> dict[str, Any]:
-        """Report the readiness state for /health (503 until ready)."""
-        if self.ready:
-            return {"registry": "ok"}
-        detail = "waiting for the registry"
-        if self.state == "unavailable":
-            detail = f"registry not ready after {self.probes} probes"
-        return {"healthy": False, "status": self.state, "detail": detail}
-
-    def require(self) -> None:
-        """Raise 503 unless the service is ready to serve."""
-        if not self.ready:
-            raise ServiceUnavailableError(f"inference is {self.state}: registry not ready")
-
-
-def registry_is_healthy(registry: Any) -> bool:
-    """Probe the registry's /health endpoint and report whether the registry is up."""
-    try:
-        return registry.get("/health").status_code == 200
-    except (httpx.HTTPError, SynapseError):
-        return False
-
-
-def build_registry_client(settings: Settings) -> ServiceClient:
-    """Create the HTTP client the service uses to reach the registry."""
-    return ServiceClient("registry", discovery=StaticDiscovery({"registry": settings.registry_url}))
 
 
 def get_server(request: Request) -> ModelServer:
@@ -372,7 +305,7 @@ def predict(name: str, body: PredictRequest, server: ServerDep) -> dict[str, Any
 
 def create_app(
     settings: Settings | None = None,
-    registry_client: Any = None,
+    registry_client: RegistryClient | None = None,
     *,
     loader: Loader | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -381,7 +314,7 @@ def create_app(
 ) -> FastAPI:
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
-    registry = registry_client if registry_client is not None else build_registry_client(settings)
+    registry = registry_client or RegistryClient.from_url(settings.registry_url)
     server = ModelServer(
         registry,
         artifact_root=settings.artifact_root,
@@ -392,7 +325,7 @@ def create_app(
         max_batch_size=settings.max_batch_size,
     )
     readiness = Readiness(
-        lambda: registry_is_healthy(registry),
+        registry.is_healthy,
         attempts=settings.readiness_attempts,
         backoff=settings.readiness_backoff,
         max_backoff=settings.readiness_max_backoff,

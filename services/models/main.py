@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,7 @@ from services.models.config import Settings, get_settings
 from services.models.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    InputSchema,
     ModelCreate,
     ModelFilters,
     ModelOut,
@@ -23,13 +24,28 @@ from services.models.schemas import (
     ModelTask,
     ModelUpdate,
 )
-from services.models.store import ModelRepository
+from services.models.store import Base, ModelRecord, ModelRepository
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.utils.timeutils import to_utc, utcnow
 from shared.web import create_service_app
 
 Clock = Callable[[], datetime]
 MAX_OFFSET = 1_000_000
+
+
+def to_out(record: ModelRecord) -> ModelOut:
+    """Return the API view of a model."""
+    return ModelOut(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        task=ModelTask(record.task),
+        owner=record.owner,
+        tags=list(record.tags),
+        input_schema=InputSchema(features=list(record.features)),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 class ModelCatalog:
@@ -46,23 +62,27 @@ class ModelCatalog:
     def create(self, data: ModelCreate) -> ModelOut:
         """Register a new model."""
         with session_scope(self.session_factory) as session:
-            return ModelRepository(session).add(data, self.clock())
+            record = ModelRepository(session).add(data, self.clock())
+        return to_out(record)
 
     def get(self, name: str) -> ModelOut:
         """Return one model by name."""
         with session_scope(self.session_factory) as session:
-            return ModelRepository(session).get(name)
+            record = ModelRepository(session).get(name)
+        return to_out(record)
 
     def list(self, filters: ModelFilters, *, limit: int, offset: int) -> ModelPage:
         """Return one page of models matching the filters."""
         with session_scope(self.session_factory) as session:
-            items, total = ModelRepository(session).list(filters, limit=limit, offset=offset)
+            records, total = ModelRepository(session).list(filters, limit=limit, offset=offset)
+        items = [to_out(record) for record in records]
         return ModelPage(items=items, total=total, limit=limit, offset=offset)
 
     def update(self, name: str, data: ModelUpdate) -> ModelOut:
         """Apply the fields the client set to one model."""
         with session_scope(self.session_factory) as session:
-            return ModelRepository(session).update(name, data.changes(), self.clock())
+            record = ModelRepository(session).update(name, data.changes(), self.clock())
+        return to_out(record)
 
     def delete(self, name: str) -> None:
         """Delete one model."""
@@ -90,7 +110,7 @@ def build_session_factory(settings: Settings) -> sessionmaker[Session]:
     """Create the engine and session factory for the configured database."""
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url)
-    return make_session_factory(engine, create_schema=settings.create_schema)
+    return make_session_factory(engine, Base.metadata if settings.create_schema else None)
 
 
 def get_catalog(request: Request) -> ModelCatalog:
@@ -99,6 +119,47 @@ def get_catalog(request: Request) -> ModelCatalog:
 
 
 CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
+router = APIRouter(prefix="/api/v1/models", tags=["models"])
+
+
+@router.post("", status_code=201, response_model=ModelOut)
+def create_model(body: ModelCreate, catalog: CatalogDep) -> ModelOut:
+    """Register a new model."""
+    return catalog.create(body)
+
+
+@router.get("", response_model=ModelPage)
+def list_models(
+    catalog: CatalogDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
+    task: ModelTask | None = None,
+    tag: Annotated[str | None, Query(max_length=32)] = None,
+) -> ModelPage:
+    """List one page of models, optionally filtered by owner, task or tag."""
+    tag = tag.strip().lower() if tag is not None else None
+    filters = ModelFilters(owner=owner, task=task, tag=tag)
+    return catalog.list(filters, limit=limit, offset=offset)
+
+
+@router.get("/{name}", response_model=ModelOut)
+def get_model(name: str, catalog: CatalogDep) -> ModelOut:
+    """Return one model by name."""
+    return catalog.get(name)
+
+
+@router.patch("/{name}", response_model=ModelOut)
+def update_model(name: str, body: ModelUpdate, catalog: CatalogDep) -> ModelOut:
+    """Apply a partial update to one model."""
+    return catalog.update(name, body)
+
+
+@router.delete("/{name}", status_code=204, response_class=Response)
+def delete_model(name: str, catalog: CatalogDep) -> Response:
+    """Delete one model and its tags."""
+    catalog.delete(name)
+    return Response(status_code=204)
 
 
 def create_app(
@@ -115,39 +176,5 @@ def create_app(
     app = create_service_app("models", health=catalog.health)
     app.state.settings = settings
     app.state.catalog = catalog
-    add_routes(app)
+    app.include_router(router)
     return app
-
-
-def add_routes(app: FastAPI) -> None:
-    """Attach the model metadata routes."""
-
-    @app.post("/api/v1/models", status_code=201, response_model=ModelOut, tags=["models"])
-    def create_model(body: ModelCreate, catalog: CatalogDep) -> ModelOut:
-        return catalog.create(body)
-
-    @app.get("/api/v1/models", response_model=ModelPage, tags=["models"])
-    def list_models(
-        catalog: CatalogDep,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-        owner: Annotated[str | None, Query(max_length=64)] = None,
-        task: ModelTask | None = None,
-        tag: Annotated[str | None, Query(max_length=32)] = None,
-    ) -> ModelPage:
-        tag = tag.strip().lower() if tag is not None else None
-        filters = ModelFilters(owner=owner, task=task, tag=tag)
-        return catalog.list(filters, limit=limit, offset=offset)
-
-    @app.get("/api/v1/models/{name}", response_model=ModelOut, tags=["models"])
-    def get_model(name: str, catalog: CatalogDep) -> ModelOut:
-        return catalog.get(name)
-
-    @app.patch("/api/v1/models/{name}", response_model=ModelOut, tags=["models"])
-    def update_model(name: str, body: ModelUpdate, catalog: CatalogDep) -> ModelOut:
-        return catalog.update(name, body)
-
-    @app.delete("/api/v1/models/{name}", status_code=204, tags=["models"])
-    def delete_model(name: str, catalog: CatalogDep) -> Response:
-        catalog.delete(name)
-        return Response(status_code=204)

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 from sqlalchemy.sql import Select
-from sqlalchemy.types import TypeDecorator
 
-from services.models.schemas import InputSchema, ModelCreate, ModelFilters, ModelOut, ModelTask
-from shared.db import Base
+from services.models.schemas import ModelCreate, ModelFilters
+from shared.db import UTCDateTime
 from shared.errors import ConflictError, NotFoundError
-from shared.utils.timeutils import to_utc
 
 
-class UTCDateTime(TypeDecorator):
-    """Store aware datetimes as UTC and always read them back as aware UTC datetimes."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        """Return the value as a naive UTC datetime for the column."""
-        return None if value is None else to_utc(value).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        """Return the stored value as an aware UTC datetime."""
-        return None if value is None else to_utc(value, assume_utc=True)
+class Base(DeclarativeBase):
+    """Declarative base of the models service: its metadata holds only this service's tables."""
 
 
 class ModelRow(Base):
@@ -51,19 +46,34 @@ class ModelRow(Base):
         order_by="ModelTagRow.position",
     )
 
-    def to_entity(self) -> ModelOut:
-        """Convert the row (with its tags) into the API representation."""
-        return ModelOut(
+    def to_entity(self) -> ModelRecord:
+        """Return the plain domain view of this row and its tags."""
+        return ModelRecord(
             id=self.id,
             name=self.name,
             description=self.description,
-            task=ModelTask(self.task),
+            task=self.task,
             owner=self.owner,
-            tags=[t.tag for t in self.tags],
-            input_schema=InputSchema(features=list(self.features)),
+            tags=tuple(t.tag for t in self.tags),
+            features=tuple(self.features),
             created_at=self.created_at,
             updated_at=self.updated_at,
         )
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model's metadata as the rest of the service sees it, detached from the session."""
+
+    id: int
+    name: str
+    description: str | None
+    task: str
+    owner: str
+    tags: tuple[str, ...]
+    features: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
 
 
 class ModelTagRow(Base):
@@ -96,7 +106,7 @@ class ModelRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, data: ModelCreate, now: datetime) -> ModelOut:
+    def add(self, data: ModelCreate, now: datetime) -> ModelRecord:
         """Insert a model; a name already taken raises ConflictError."""
         row = ModelRow(
             name=data.name,
@@ -117,11 +127,13 @@ class ModelRepository:
             raise ConflictError(f"model {data.name!r} already exists") from exc
         return row.to_entity()
 
-    def get(self, name: str) -> ModelOut:
+    def get(self, name: str) -> ModelRecord:
         """Return the model called `name` or raise NotFoundError."""
         return self._row(name).to_entity()
 
-    def list(self, filters: ModelFilters, *, limit: int, offset: int) -> tuple[list[ModelOut], int]:
+    def list(
+        self, filters: ModelFilters, *, limit: int, offset: int
+    ) -> tuple[list[ModelRecord], int]:
         """Return one page of matching models (oldest first) and the number of all matches."""
         matching = self._filtered(filters)
         total = self.session.scalar(select(func.count()).select_from(matching.subquery()))
@@ -134,7 +146,7 @@ class ModelRepository:
         rows = self.session.scalars(page).all()
         return [row.to_entity() for row in rows], int(total or 0)
 
-    def update(self, name: str, changes: dict, now: datetime) -> ModelOut:
+    def update(self, name: str, changes: dict, now: datetime) -> ModelRecord:
         """Apply a partial update to the model called `name`."""
         row = self._row(name)
         for field in ("description", "task", "owner"):

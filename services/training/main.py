@@ -8,16 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from celery import Celery
-from fastapi import FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.training import store
 from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
-from services.training.registry_client import HttpModelRegistry, ModelRegistry
 from services.training.schemas import (
     DatasetSpec,
     Hyperparams,
@@ -27,14 +26,16 @@ from services.training.schemas import (
     JobOut,
 )
 from services.training.tasks import dispatch_run_job
-from shared.clients.base import ServiceClient, StaticDiscovery
+from shared.clients.registry import ModelRegistry, RegistryClient
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
 from shared.ml.checkpoint import CheckpointManager
 from shared.ml.data import make_dataset
-from shared.ml.model_loader import resolve_inside, save_model
+from shared.ml.files import resolve_inside
+from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
 from shared.utils.distributed import DistributedLock, LockFactory, make_lock_factory
+from shared.utils.timeutils import utcnow
 from shared.web import create_service_app
 
 Clock = Callable[[], datetime]
@@ -48,11 +49,6 @@ CHECKPOINT_DIR = "checkpoints"
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_ARCHITECTURE = {"classification": "logistic", "regression": "linear"}
 ARCHITECTURE_TASKS = {"logistic": "classification", "linear": "regression"}
-
-
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
 
 
 class LockLostError(ConflictError):
@@ -148,6 +144,12 @@ def get_job(job_id: str, deps: TrainingDeps) -> store.JobRecord:
     """Return one job."""
     with session_scope(deps.session_factory) as session:
         return store.get_job(session, job_id).to_entity()
+
+
+def list_jobs(deps: TrainingDeps, model_name: str | None = None) -> list[store.JobRecord]:
+    """Return jobs, oldest first, optionally for one model."""
+    with session_scope(deps.session_factory) as session:
+        return [row.to_entity() for row in store.list_jobs(session, model_name=model_name)]
 
 
 def run_job(job_id: str, deps: TrainingDeps) -> str:
@@ -288,10 +290,10 @@ def to_out(record: store.JobRecord) -> JobOut:
 def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
     """Build production dependencies from settings; keyword arguments replace any of them."""
     if "session_factory" not in overrides:
-        overrides["session_factory"] = make_session_factory(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        overrides["session_factory"] = make_session_factory(engine, store.Base.metadata)
     if "registry" not in overrides:
-        discovery = StaticDiscovery({"registry": settings.registry_url})
-        overrides["registry"] = HttpModelRegistry(ServiceClient("registry", discovery=discovery))
+        overrides["registry"] = RegistryClient.from_url(settings.registry_url)
     if "lock_factory" not in overrides:
         options = {"url": settings.lock_url} if settings.lock_backend == "redis" else {}
         overrides["lock_factory"] = make_lock_factory(settings.lock_backend, **options)
@@ -314,31 +316,54 @@ def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Cel
     return make_celery_app(settings, runner=runner)
 
 
+def app_deps(request: Request) -> TrainingDeps:
+    """Return the dependencies the app's job runs use."""
+    return request.app.state.deps
+
+
+def app_dispatch(request: Request) -> Dispatch:
+    """Return a function that queues a job on the app's Celery app."""
+    celery: Celery = request.app.state.celery
+    return functools.partial(dispatch_run_job, celery)
+
+
+TrainingDep = Annotated[TrainingDeps, Depends(app_deps)]
+DispatchDep = Annotated[Dispatch, Depends(app_dispatch)]
+router = APIRouter(prefix=JOBS_PATH, tags=["jobs"])
+
+
+@router.post("", status_code=202, response_model=JobAccepted)
+def create_job(
+    body: JobCreate, response: Response, deps: TrainingDep, dispatch: DispatchDep
+) -> JobAccepted:
+    """Queue a training job and point at it with ``Location``."""
+    record = submit_job(body, deps, dispatch)
+    response.headers["Location"] = f"{JOBS_PATH}/{record.id}"
+    return JobAccepted.model_validate({"id": record.id, "status": record.status})
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def read_job(job_id: str, deps: TrainingDep) -> JobOut:
+    """Return one job with its progress and outcome."""
+    return to_out(get_job(job_id, deps))
+
+
+@router.get("", response_model=JobList)
+def read_jobs(
+    deps: TrainingDep, model_name: Annotated[str | None, Query(max_length=128)] = None
+) -> JobList:
+    """List jobs, oldest first, optionally for one model."""
+    items = [to_out(record) for record in list_jobs(deps, model_name)]
+    return JobList(items=items, total=len(items))
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """Build the training API; ``overrides`` replace TrainingDeps fields (tests, demos)."""
     settings = settings or get_settings()
     deps = build_deps(settings, **overrides)
-    celery = make_celery_app(settings, runner=lambda job_id: run_job(job_id, deps))
     app = create_service_app("training")
+    app.state.settings = settings
     app.state.deps = deps
-    app.state.celery = celery
-
-    @app.post(JOBS_PATH, status_code=202, response_model=JobAccepted, tags=["jobs"])
-    def create_job(body: JobCreate, response: Response) -> JobAccepted:
-        record = submit_job(body, deps, lambda job_id: dispatch_run_job(celery, job_id))
-        response.headers["Location"] = f"{JOBS_PATH}/{record.id}"
-        return JobAccepted.model_validate({"id": record.id, "status": record.status})
-
-    @app.get(f"{JOBS_PATH}/{{job_id}}", response_model=JobOut, tags=["jobs"])
-    def read_job(job_id: str) -> JobOut:
-        return to_out(get_job(job_id, deps))
-
-    @app.get(JOBS_PATH, response_model=JobList, tags=["jobs"])
-    def list_jobs(model_name: str | None = Query(default=None, max_length=128)) -> JobList:
-        with session_scope(deps.session_factory) as session:
-            items = [
-                to_out(row.to_entity()) for row in store.list_jobs(session, model_name=model_name)
-            ]
-        return JobList(items=items, total=len(items))
-
+    app.state.celery = make_celery_app(settings, runner=lambda job_id: run_job(job_id, deps))
+    app.include_router(router)
     return app

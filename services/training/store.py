@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from shared.db import Base
+from shared.db import UTCDateTime
 from shared.errors import NotFoundError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 
 
-class UTCDateTime(TypeDecorator):
-    """Store aware datetimes as UTC and always read them back aware (SQLite drops zones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        """Return an aware datetime converted to UTC; refuse a naive one."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        """Return the stored value as an aware UTC datetime."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+class Base(DeclarativeBase):
+    """Declarative base of the training service: its metadata holds only the job table."""
 
 
 class TrainingJob(Base):

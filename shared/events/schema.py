@@ -13,6 +13,7 @@ from typing import Any
 from shared.errors import ValidationError
 from shared.events.base import Event, EventBus, RecordMetadata
 from shared.services import SERVICES
+from shared.utils.timeutils import utcnow
 
 SCHEMA_VERSION = 1
 ENVELOPE_FIELDS = ("id", "type", "version", "source", "occurred_at", "data")
@@ -125,7 +126,7 @@ def make_event(
     *,
     source: str,
     correlation_id: str | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = utcnow,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> EventEnvelope:
     """Build and validate a new envelope stamped with the clock's time and a fresh id."""

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from shared.errors import UnsafeArtifactError, ValidationError
-from shared.ml import model_loader
+from shared.ml import files
+from shared.ml.archive import decode_npz, encode_npz
 from shared.ml.arrays import FloatArray
-from shared.ml.model_loader import decode_npz, encode_npz, group_arrays, resolve_inside
+from shared.ml.files import resolve_inside
+from shared.ml.model_loader import group_arrays
 
 FORMAT_NAME = "synapsenet-checkpoint"
 SECTIONS = ("weights", "buffers", "velocity", "best")
@@ -109,14 +111,14 @@ def save_checkpoint(
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            model_loader.sync_fd(fh.fileno())
+            files.sync_fd(fh.fileno())
         if on_written is not None:
             on_written(tmp)
         with lock if lock is not None else path_lock(target):
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    model_loader.fsync_dir(target.parent)
+    files.fsync_dir(target.parent)
     return hashlib.sha256(data).hexdigest()
 
 

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import tempfile
-import threading
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,24 +12,16 @@ from typing import Any
 import numpy as np
 
 from shared.errors import UnsafeArtifactError, ValidationError
+from shared.ml.archive import ALLOWED_DTYPE_KINDS, decode_npz, encode_npz
+from shared.ml.feature_utils import records_to_matrix
+from shared.ml.files import atomic_write_bytes, resolve_inside
 
 FORMAT_NAME = "synapsenet-model"
 FORMAT_VERSION = 1
 KINDS = ("logistic", "linear", "mlp")
-HEADER_KEY = "header"
 WEIGHT_PREFIX = "w/"
 NORM_KEYS = ("norm/mean", "norm/std")
 MAX_ARTIFACT_BYTES = 256 * 1024 * 1024
-MAX_HEADER_BYTES = 1024 * 1024
-# Only plain numeric arrays may appear in an artifact; everything else could hide a payload.
-ALLOWED_DTYPE_KINDS = frozenset("fiub")
-# A fixed zip timestamp makes identical artifacts byte-identical, so their checksums match.
-ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-# numpy parses every .npy header with ast.literal_eval, and CPython 3.11's AST constructor
-# tracks its recursion depth in per-interpreter state: two threads parsing at once can fail
-# with "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905). Archive
-# reads therefore take this process-wide lock.
-NPZ_READ_LOCK = threading.Lock()
 
 
 @dataclass
@@ -101,27 +89,6 @@ class ModelArtifact:
         mean = np.asarray(norm["mean"], dtype=np.float32)
         std = np.asarray(norm["std"], dtype=np.float32)
         return (X - mean) / std
-
-
-def records_to_matrix(instances: list[dict[str, Any]], schema: list[str]) -> np.ndarray:
-    """Build a float32 matrix from feature dicts; missing or unknown features are refused."""
-    expected = set(schema)
-    rows = []
-    for i, record in enumerate(instances):
-        if not isinstance(record, dict):
-            raise ValidationError(f"instance {i} is not an object")
-        missing = [f for f in schema if f not in record]
-        unknown = sorted(set(record) - expected)
-        if missing or unknown:
-            raise ValidationError(
-                f"instance {i} does not match the input schema",
-                details={"missing": missing, "unknown": unknown},
-            )
-        try:
-            rows.append([float(record[f]) for f in schema])
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"instance {i} has a non-numeric feature") from exc
-    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(schema))
 
 
 def _as_input_matrix(X: Any, n_features: int) -> np.ndarray:
@@ -233,32 +200,6 @@ def _validate_normalization(norm: Any, n_features: int) -> None:
         raise ValidationError("normalization std must be positive")
 
 
-def resolve_inside(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> Path:
-    """Resolve ``path``; with a root, refuse anything that escapes it (traversal, symlinks)."""
-    if root is None:
-        return Path(path).resolve()
-    base = Path(root).resolve()
-    candidate = Path(path)
-    target = (candidate if candidate.is_absolute() else base / candidate).resolve()
-    if not target.is_relative_to(base):
-        raise UnsafeArtifactError(f"artifact path {str(path)!r} is outside the allowed root")
-    return target
-
-
-def encode_npz(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
-    """Serialise a JSON header plus plain numeric arrays into npz bytes (no pickles)."""
-    full = {**header, "arrays": {key: _describe(arr) for key, arr in sorted(arrays.items())}}
-    header_bytes = json.dumps(full, sort_keys=True, allow_nan=False).encode()
-    entries = [(HEADER_KEY, np.frombuffer(header_bytes, dtype=np.uint8)), *sorted(arrays.items())]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        for key, arr in entries:
-            info = zipfile.ZipInfo(key + ".npy", date_time=ZIP_DATE_TIME)
-            with zf.open(info, "w") as member:
-                np.save(member, np.asarray(arr), allow_pickle=False)
-    return buf.getvalue()
-
-
 def _encode(artifact: ModelArtifact) -> bytes:
     metadata = dict(artifact.metadata)
     norm = metadata.pop("normalization", None)
@@ -276,49 +217,6 @@ def _encode(artifact: ModelArtifact) -> bytes:
         "metadata": metadata,
     }
     return encode_npz(header, arrays)
-
-
-def _describe(arr: np.ndarray) -> dict[str, Any]:
-    return {
-        "dtype": arr.dtype.str,
-        "shape": list(arr.shape),
-        "sha256": hashlib.sha256(np.asarray(arr, order="C").tobytes()).hexdigest(),
-    }
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes via a temp file in the same directory, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            sync_fd(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def sync_fd(fd: int) -> None:
-    """Flush a file descriptor to stable storage (the one place durable writes sync)."""
-    os.fsync(fd)
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush a directory entry so a completed rename survives a crash (best effort)."""
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        sync_fd(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def save_model(
@@ -397,29 +295,6 @@ def decode_artifact(data: bytes) -> ModelArtifact:
     return artifact
 
 
-def decode_npz(data: bytes, *, format_name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read npz bytes safely and check every array against the header's description."""
-    if not data.startswith(b"PK\x03\x04"):
-        raise UnsafeArtifactError("artifact is not an npz archive")
-    arrays = _read_arrays(data)
-    header = _parse_header(arrays.pop(HEADER_KEY, None))
-    if header.get("format") != format_name:
-        raise UnsafeArtifactError(f"artifact header has format {header.get('format')!r}")
-    described = header["arrays"]
-    if set(arrays) != set(described):
-        raise UnsafeArtifactError(
-            "artifact entries do not match its header",
-            details={
-                "unexpected": sorted(set(arrays) - set(described)),
-                "missing": sorted(set(described) - set(arrays)),
-            },
-        )
-    for key, arr in arrays.items():
-        if _describe(arr) != described[key]:
-            raise UnsafeArtifactError(f"array {key!r} does not match its header description")
-    return header, arrays
-
-
 def group_arrays(
     arrays: dict[str, np.ndarray], groups: tuple[str, ...]
 ) -> dict[str, dict[str, np.ndarray]]:
@@ -431,33 +306,3 @@ def group_arrays(
             raise UnsafeArtifactError(f"archive has an unknown entry {key!r}")
         grouped[group][name] = arr
     return grouped
-
-
-def _read_arrays(data: bytes) -> dict[str, np.ndarray]:
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        with NPZ_READ_LOCK, np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            for key in npz.files:
-                arr = npz[key]
-                if arr.dtype.kind not in ALLOWED_DTYPE_KINDS:
-                    raise UnsafeArtifactError(f"array {key!r} has disallowed dtype {arr.dtype}")
-                arrays[key] = arr
-    except UnsafeArtifactError:
-        raise
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise UnsafeArtifactError(f"artifact could not be read safely: {exc}") from exc
-    return arrays
-
-
-def _parse_header(raw: np.ndarray | None) -> dict[str, Any]:
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise UnsafeArtifactError("artifact has no valid header")
-    if raw.size > MAX_HEADER_BYTES:
-        raise UnsafeArtifactError("artifact header is too large")
-    try:
-        header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnsafeArtifactError("artifact header is not valid JSON") from exc
-    if not isinstance(header, dict) or not isinstance(header.get("arrays"), dict):
-        raise UnsafeArtifactError("artifact header is malformed")
-    return header

@@ -7,9 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 from django.apps import apps
+from django.core import management
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
+from services.django_project import __main__ as manage
 from services.django_project.asgi import get_asgi_application_for
 from services.django_project.databases import database_settings, parse_database_url
 from services.django_project.routers import APP_DATABASES, DatabaseRouter
@@ -126,3 +128,20 @@ def test_asgi_app_serves_the_registry_health():
     with httpx.Client(transport=transport, base_url="http://registry") as client:
         response = client.get("/health")
     assert response.json() == {"service": "registry", "status": "ok"}
+
+
+def test_migrate_all_migrates_default_then_each_django_service_database(monkeypatch):
+    calls: list[list[str]] = []
+    monkeypatch.setattr(management, "execute_from_command_line", calls.append)
+    manage.main(["migrate_all", "--noinput"])
+    assert calls == [
+        [manage.PROG, "migrate", "--database", "default", "--noinput"],
+        [manage.PROG, "migrate", "--database", "models_db", "--noinput"],
+    ]
+
+
+def test_other_management_commands_pass_through_unchanged(monkeypatch):
+    calls: list[list[str]] = []
+    monkeypatch.setattr(management, "execute_from_command_line", calls.append)
+    manage.main(["showmigrations", "--database", "models_db"])
+    assert calls == [[manage.PROG, "showmigrations", "--database", "models_db"]]

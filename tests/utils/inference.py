@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from services.inference.config import Settings
 from services.inference.main import ModelServer, create_app
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
+from shared.clients.registry import RegistryClient
 from shared.ml.model_loader import ModelArtifact, load_model, save_model
 
 FEATURES = ["tenure", "spend", "calls"]
@@ -103,14 +104,15 @@ class FakeRegistry:
                 return httpx.Response(200, json=record)
         return httpx.Response(404, json={"error": "not_found", "detail": f"no {path}"})
 
-    def client(self) -> ServiceClient:
+    def client(self) -> RegistryClient:
         """Return a registry client that reaches this double, one attempt per request."""
-        return ServiceClient(
+        service = ServiceClient(
             "registry",
             discovery=StaticDiscovery({"registry": "http://registry"}),
             transport=httpx.MockTransport(self.handle),
             retry=RetryPolicy(max_attempts=1),
         )
+        return RegistryClient(service)
 
 
 class CountingLoader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.ml import model_loader
+from shared.ml import files
 from shared.ml.data import make_dataset
 from shared.ml.model_loader import ModelArtifact
 from shared.ml.trainer import TrainConfig
@@ -93,5 +93,5 @@ def sample_inputs(n: int = 6, seed: int = 1) -> np.ndarray:
 def fake_fsync(monkeypatch):
     """Record disk syncs instead of performing them (fast tests; syncs stay assertable)."""
     calls: list[int] = []
-    monkeypatch.setattr(model_loader, "sync_fd", calls.append)
+    monkeypatch.setattr(files, "sync_fd", calls.append)
     return calls

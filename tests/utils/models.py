@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.models.config import Settings
 from services.models.main import create_app
+from services.models.store import Base
 from shared.db import make_engine, make_session_factory
 
 MEMORY_URL = "sqlite+pysqlite:///:memory:"
@@ -74,7 +75,7 @@ class ModelsEnv:
 def make_models_env(*, clock: StepClock | None = None) -> ModelsEnv:
     """Build a models app on a fresh in-memory SQLite database."""
     engine = make_engine(MEMORY_URL)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, Base.metadata)
     clock = clock or StepClock()
     app = create_app(Settings(database_url=MEMORY_URL), factory, clock=clock)
     client = TestClient(app, raise_server_exceptions=False)

@@ -45,9 +45,9 @@ from services.inference.config import Settings as InferenceSettings
 from services.inference.main import ModelServer
 from services.inference.main import create_app as create_inference
 from services.training.main import create_app as create_training
-from services.training.registry_client import HttpModelRegistry
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
 from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
+from shared.clients.registry import RegistryClient
 from shared.ml.model_loader import ModelArtifact
 from shared.ml.trainer import TrainResult, train
 from shared.utils.distributed import InMemoryLockFactory
@@ -249,12 +249,13 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
         readiness_backoff=0.25,
         readiness_max_backoff=2.0,
     )
-    inference = create_inference(settings, client_for("registry", transport), sleep=warming.sleep)
+    registry = RegistryClient(client_for("registry", transport))
+    inference = create_inference(settings, registry, sleep=warming.sleep)
     transport.mount("inference", ServedApp(inference, stack))
     trainer = RecordingTrainer()
     training = create_training(
         training_settings(root),
-        registry=HttpModelRegistry(client_for("registry", transport)),
+        registry=RegistryClient(client_for("registry", transport)),
         lock_factory=InMemoryLockFactory(clock=TickingClock()),
         clock=StepClock(),
         trainer=trainer,

@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.training.config import Settings
 from services.training.main import TrainingDeps, create_app
-from services.training.registry_client import HttpModelRegistry
+from services.training.store import Base
+from shared.clients.registry import RegistryClient
 from shared.db import make_engine, make_session_factory
 from shared.utils.distributed import InMemoryLockFactory
 
@@ -133,7 +134,7 @@ class FakeRegistry:
         return body
 
 
-def http_registry(registry_wsgi: Any) -> HttpModelRegistry:
+def http_registry(registry_wsgi: Any) -> RegistryClient:
     """Return a registry gateway that reaches the in-process registry app over HTTP."""
     from shared.clients.base import ServiceClient, StaticDiscovery
     from shared.clients.inprocess import InProcessTransport
@@ -143,7 +144,7 @@ def http_registry(registry_wsgi: Any) -> HttpModelRegistry:
         discovery=StaticDiscovery({"registry": "http://registry"}),
         transport=InProcessTransport({"registry": registry_wsgi}),
     )
-    return HttpModelRegistry(client)
+    return RegistryClient(client)
 
 
 def file_session_factory(path: Path) -> sessionmaker[Session]:
@@ -155,7 +156,7 @@ def file_session_factory(path: Path) -> sessionmaker[Session]:
         dbapi_connection.execute("PRAGMA synchronous=OFF")
         dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
 
-    return make_session_factory(engine)
+    return make_session_factory(engine, Base.metadata)
 
 
 def training_settings(artifact_root: Path, **overrides: Any) -> Settings:

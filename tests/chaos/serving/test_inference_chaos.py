@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from services.inference.config import Settings
 from services.inference.main import ModelServer, cache_key, create_app
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
+from shared.clients.registry import RegistryClient
 from shared.ml.model_loader import ModelArtifact
 from tests.utils.inference import (
     ROWS,
@@ -206,12 +207,13 @@ def test_unreachable_registry_is_probed_a_bounded_number_of_times(tmp_path):
         attempts.append(request.url.path)
         raise httpx.ConnectError("connection refused", request=request)
 
-    registry = ServiceClient(
+    service = ServiceClient(
         "registry",
         discovery=StaticDiscovery({"registry": "http://registry"}),
         transport=httpx.MockTransport(refuse),
         retry=RetryPolicy(max_attempts=1),
     )
+    registry = RegistryClient(service)
     sleeps: list[float] = []
     settings = Settings(artifact_root=tmp_path, readiness_attempts=6, readiness_max_backoff=2.0)
     app = create_app(settings, registry, sleep=sleeps.append)

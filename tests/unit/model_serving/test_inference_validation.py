@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from services.inference.predictions import instances_to_matrix
 from shared.errors import ValidationError
+from shared.ml.feature_utils import records_to_matrix
 from tests.utils.inference import FEATURES, ROWS, make_artifact, make_env, running
 
 pytestmark = pytest.mark.inference
@@ -103,16 +103,16 @@ def test_integers_are_accepted_as_numbers(client):
 
 def test_matrix_columns_follow_the_schema_not_the_request_order():
     rows = [{"calls": 3.0, "tenure": 1.0, "spend": 2.0}]
-    X = instances_to_matrix(rows, FEATURES, 10)
+    X = records_to_matrix(rows, FEATURES, max_rows=10)
     assert X.dtype == np.float32
     assert X.tolist() == [[1.0, 2.0, 3.0]]
 
 
 def test_matrix_has_one_row_per_instance():
-    assert instances_to_matrix(ROWS, FEATURES, 10).shape == (3, 3)
+    assert records_to_matrix(ROWS, FEATURES, max_rows=10).shape == (3, 3)
 
 
 def test_first_invalid_instance_is_reported():
     with pytest.raises(ValidationError) as err:
-        instances_to_matrix([ROWS[0], {"tenure": 1.0}, {}], FEATURES, 10)
+        records_to_matrix([ROWS[0], {"tenure": 1.0}, {}], FEATURES, max_rows=10)
     assert err.value.details["instance"] == 1

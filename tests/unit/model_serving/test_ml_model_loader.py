@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shared.errors import ValidationError
-from shared.ml import model_loader
+from shared.ml import archive, model_loader
 from shared.ml.model_loader import ModelArtifact, file_sha256, load_model, save_model
 from shared.ml.trainer import train
 from tests.utils.ml import (  # noqa: F401
@@ -106,7 +106,7 @@ def test_predict_records_orders_columns_by_schema():
 def test_predict_records_reports_missing_and_unknown_features():
     with pytest.raises(ValidationError) as info:
         logistic_artifact().predict_records([{"age": 1, "income": 2, "colour": 3}])
-    assert info.value.details == {"missing": ["score"], "unknown": ["colour"]}
+    assert info.value.details == {"instance": 0, "missing": ["score"], "unknown": ["colour"]}
 
 
 def test_wrong_input_width_is_a_validation_error():
@@ -150,13 +150,13 @@ def test_numpy_parses_array_headers_only_under_the_read_lock(tmp_path, monkeypat
     literal_eval = ast.literal_eval
 
     def spy(source):
-        held.append(model_loader.NPZ_READ_LOCK.locked())
+        held.append(archive.NPZ_READ_LOCK.locked())
         return literal_eval(source)
 
     artifact = mlp_artifact()
     save_model(artifact, tmp_path / "m.npz")
     monkeypatch.setattr(ast, "literal_eval", spy)
-    model_loader.decode_npz((tmp_path / "m.npz").read_bytes(), format_name=model_loader.FORMAT_NAME)
+    archive.decode_npz((tmp_path / "m.npz").read_bytes(), format_name=model_loader.FORMAT_NAME)
     assert len(held) == len(artifact.weights) + 3  # header + normalisation arrays
     assert all(held)
-    assert not model_loader.NPZ_READ_LOCK.locked()
+    assert not archive.NPZ_READ_LOCK.locked()
