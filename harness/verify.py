@@ -260,17 +260,25 @@ def _judge(
                 f"{bug.id}: {len(extra)} unrecorded failing, {len(lost)} "
                 f"recorded but passing {(extra + lost)[:3]} {result.error or ''}"
             )
-    gate4 = Gate(
+    gate4 = determinism_gate(mains, alls, singles)
+    gate5 = Gate("5: declared depends_on agrees with fresh single-bug runs")
+    gate5.problems, gate5.info = implied_dependencies(catalogue, fresh)
+    return [gate2, gate3, gate4, gate5]
+
+
+def determinism_gate(
+    mains: list[ProbeResult], alls: list[ProbeResult], singles: list[ProbeResult]
+) -> Gate:
+    """Judge gate 4: repeated runs agree, and no run of main or of one bug writes in its tree."""
+    gate = Gate(
         f"4: determinism over {RUNS} runs of main and of the all-bugs tree; "
         "main and single-bug runs write nothing inside their tree"
     )
     for name, runs in (("main", mains), ("all bugs", alls)):
         if any(_outcome_key(r) != _outcome_key(runs[0]) for r in runs[1:]):
-            gate4.problems.append(f"{name}: outcomes differ between runs")
-    gate4.problems += hermeticity_problems([*mains, *singles])
-    gate5 = Gate("5: declared depends_on agrees with fresh single-bug runs")
-    gate5.problems, gate5.info = implied_dependencies(catalogue, fresh)
-    return [gate2, gate3, gate4, gate5]
+            gate.problems.append(f"{name}: outcomes differ between runs")
+    gate.problems += hermeticity_problems([*mains, *singles])
+    return gate
 
 
 def hermeticity_problems(results: list[ProbeResult]) -> list[str]:
