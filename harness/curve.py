@@ -50,11 +50,19 @@ class CurveRow:
 
 @dataclass
 class Curve:
-    """A measured curve, gate 8's figures, and the files any run wrote inside its tree."""
+    """A measured curve, gate 8's figures, files runs wrote inside their trees, run problems."""
 
     rows: list[CurveRow]
     figures: ShapeFigures
     tree_changes: dict[str, list[str]]
+    problems: dict[str, list[str]]
+
+
+def label(result: ProbeResult) -> str:
+    """Name a run by its planted bugs: up to three IDs, else their count (``42 bugs``)."""
+    if len(result.bugs) > 3:
+        return f"{len(result.bugs)} bugs"
+    return ",".join(result.bugs) or "main"
 
 
 def _key(bugs: list[Bug]) -> frozenset[str]:
@@ -65,16 +73,19 @@ def _key(bugs: list[Bug]) -> frozenset[str]:
 def run_trees(
     root: Path, bug_sets: list[list[Bug]], jobs: int | None, cache: bool
 ) -> dict[frozenset[str], ProbeResult]:
-    """Run the whole suite once on each distinct bug set (cached when the tree is unchanged)."""
+    """Run the whole suite once on each distinct bug set (cached when the tree is unchanged).
+
+    A suite that cannot start or collect is a result like any other (the scorer gives it 0.0
+    with a reason); only a bug set that cannot be planted stops the curve.
+    """
     distinct: dict[frozenset[str], list[Bug]] = {}
     for bugs in bug_sets:
         distinct.setdefault(_key(bugs), bugs)
     probes = [Probe(bugs) for bugs in distinct.values()]
     results = probe_many(root, probes, jobs, cache=cache)
     for result in results:
-        if result.error or result.report.exitstatus is None:
-            label = ",".join(result.bugs) or "no bugs"
-            raise CurveError(f"tree with {label}: " + "; ".join(describe_problems(result)))
+        if result.error:
+            raise CurveError(f"tree with {label(result)}: {result.error}")
     return dict(zip(distinct, results, strict=True))
 
 
@@ -116,12 +127,9 @@ def measure(
         rewards=[row.reward for row in rows],
         free=free_bonuses(catalogue, expected, recorded),
     )
-    written = {
-        ",".join(result.bugs) or "main": result.report.tree_changes
-        for result in runs.values()
-        if result.report.tree_changes
-    }
-    return Curve(rows, figures, written)
+    written = {label(r): r.report.tree_changes for r in runs.values() if r.report.tree_changes}
+    problems = {label(r): describe_problems(r) for r in runs.values() if describe_problems(r)}
+    return Curve(rows, figures, written, problems)
 
 
 def write_csv(rows: list[CurveRow], path: Path) -> None:
@@ -166,13 +174,15 @@ def print_curve(curve: Curve) -> None:
             f"{row.step:>4}  {row.bug or '-':<6}{row.passed:>7}"
             f"{row.weighted_pass_rate:>10.4f}{row.reward:>8.2f}"
         )
-    for label, written in sorted(curve.tree_changes.items()):
-        print(f"tree changed by the run with {label}: {', '.join(written)}")
+    for name, written in sorted(curve.tree_changes.items()):
+        print(f"the run with {name} wrote inside its tree: {', '.join(written)}")
+    for name, problems in sorted(curve.problems.items()):
+        print(f"the run with {name} (scored as the scorer scores it): {'; '.join(problems)[:300]}")
     print("gate 8 (brief, section 2):")
     for line in curve.figures.lines():
         print(f"  {line}")
-    problems = curve.figures.problems()
-    print(f"gate 8 {'holds' if not problems else 'does not hold: ' + '; '.join(problems)}")
+    misses = curve.figures.problems()
+    print(f"gate 8 {'holds' if not misses else 'does not hold: ' + '; '.join(misses)}")
 
 
 def curve_command(args: argparse.Namespace) -> int:

@@ -204,3 +204,17 @@ def test_probe_names_the_files_a_bugs_run_writes_inside_its_tree(tmp_path, capsy
     out = capsys.readouterr().out
     assert "# the run with M4 wrote inside its tree: created: scaled.log" in out
     assert "the run with main" not in out
+
+
+def test_a_tree_whose_suite_cannot_start_scores_zero_instead_of_stopping_the_curve(
+    tmp_path, capsys
+):
+    repo = make_root(tmp_path, {"tests/conftest.py": "import services.calc\n"})
+    broken = ("services/calc.py", '"""Arithmetic', 'import services.missing\n"""Arithmetic')
+    write_bug(repo, "L1", [broken])
+    out = tmp_path / "curve"
+    assert main(["--root", str(repo), "curve", "--out", str(out), "--jobs", "2"]) == 0
+    with open(out / "curve.csv", encoding="utf-8") as rows:
+        table = [(r["bug"], r["passed"], r["reward"]) for r in csv.DictReader(rows)]
+    assert table == [("", "0", "0.0"), ("L1", "2", "1.0")]
+    assert "the run with L1 (scored as the scorer scores it): " in capsys.readouterr().out
