@@ -106,14 +106,15 @@ def probe_postgres(port: int, database: str) -> str | None:
 
 def probe_redis(port: int) -> str | None:
     """Send PING and expect PONG."""
-    import redis
+    from shared.cache.redis import make_redis_client
+    from shared.infra_settings import InfraSettings
 
-    with redis.Redis(
-        host=BIND_HOST,
-        port=port,
-        socket_timeout=PROBE_TIMEOUT,
-        socket_connect_timeout=PROBE_TIMEOUT,
-    ) as client:
+    probe = InfraSettings(
+        redis_url=f"redis://{BIND_HOST}:{port}/0",
+        redis_socket_timeout=PROBE_TIMEOUT,
+        redis_connect_timeout=PROBE_TIMEOUT,
+    )
+    with make_redis_client(probe) as client:
         return None if client.ping() else "PING was not answered with PONG"
 
 

@@ -118,6 +118,17 @@ def resolve(specs: tuple[ServiceSpec, ...], env: Mapping[str, str] | None = None
     return [Service(spec, resolve_port(spec, env), base / spec.name) for spec in specs]
 
 
+# Every infrastructure port on its real server (shared/backends.py has the tables).
+REAL_BACKENDS: dict[str, str] = {
+    "SYNAPSE_EVENTS_BACKEND": "kafka",
+    "SYNAPSE_CACHE_BACKEND": "redis",
+    "SYNAPSE_STORAGE_BACKEND": "s3",
+    "SYNAPSE_SEARCH_BACKEND": "elasticsearch",
+    "SYNAPSE_DISCOVERY_BACKEND": "consul",
+    "SYNAPSE_LOCKS_BACKEND": "redis",
+}
+
+
 def platform_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return the variables the platform and tests read to reach this stack."""
     ports = {svc.name: svc.port for svc in resolve(SERVICES, env)}
@@ -131,6 +142,7 @@ def platform_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
         "SYNAPSE_ELASTICSEARCH_URL": f"http://{CLIENT_HOST}:{ports['elasticsearch']}",
         "SYNAPSE_CONSUL_HOST": CLIENT_HOST,
         "SYNAPSE_CONSUL_PORT": str(ports["consul"]),
+        **REAL_BACKENDS,
     }
     for spec in SERVICES:
         if spec.database:

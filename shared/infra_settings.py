@@ -61,6 +61,27 @@ class InfraSettings(BaseSettings):
     consul_port: int = 8500
     # SYNAPSE_CONSUL_SCHEME: http or https.
     consul_scheme: str = "http"
+    # Which adapter serves each infrastructure port (tables in shared/backends.py). The
+    # defaults run everything in-process, so tests and a bare checkout need no servers;
+    # `python -m infra env` switches every port to the local stack's servers.
+    # SYNAPSE_EVENTS_BACKEND: event bus, memory | kafka.
+    events_backend: str = "memory"
+    # SYNAPSE_CACHE_BACKEND: key-value cache, memory | redis.
+    cache_backend: str = "memory"
+    # SYNAPSE_STORAGE_BACKEND: object store of artifacts and checkpoints, memory | s3.
+    storage_backend: str = "memory"
+    # SYNAPSE_SEARCH_BACKEND: search index of catalogue documents, memory | elasticsearch.
+    search_backend: str = "memory"
+    # SYNAPSE_DISCOVERY_BACKEND: service registry, static (in-process) | consul.
+    discovery_backend: str = "static"
+    # SYNAPSE_LOCKS_BACKEND: distributed locks, memory | redis.
+    locks_backend: str = "memory"
+    # SYNAPSE_SERVICE_HOST: address other instances reach this one at (announced to discovery).
+    service_host: str = "localhost"
+    # SYNAPSE_SERVICE_PORT: port this instance listens on; unset means its manifest port.
+    service_port: int | None = None
+    # SYNAPSE_KAFKA_CLIENT_ID: prefix of the Kafka client ids, so broker logs show who connected.
+    kafka_client_id: str = "synapsenet"
     # SYNAPSE_DB_<ALIAS>_URL: PostgreSQL URL of each logical database, e.g.
     # postgresql://synapse:synapse@localhost:5432/models_db. Django reads the same variables
     # (services/django_project/databases.py); unset means a local SQLite file there.

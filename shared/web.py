@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
+from shared.discovery import registered
 from shared.errors import SynapseError
 
 HealthCheck = Callable[[], dict[str, Any]]
@@ -32,7 +34,7 @@ def create_service_app(
     lifespan: Lifespan[FastAPI] | None = None,
 ) -> FastAPI:
     """Create a FastAPI app named after the service with /health and JSON problem errors."""
-    app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=lifespan)
+    app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=announced(name, lifespan))
     app.state.service_name = name
 
     @app.get("/health", tags=["ops"])
@@ -45,6 +47,21 @@ def create_service_app(
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware, service=name)
     return app
+
+
+def announced(name: str, inner: Any = None) -> Callable[[FastAPI], Any]:
+    """Return a lifespan that registers the instance with discovery around ``inner``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with registered(name):
+            if inner is None:
+                yield
+            else:
+                async with inner(app):
+                    yield
+
+    return lifespan
 
 
 def install_error_handlers(app: FastAPI) -> None:

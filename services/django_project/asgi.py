@@ -26,19 +26,26 @@ def get_asgi_application_for(service: str) -> ASGIApp:
 
     async def application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(service, receive, send)
             return
         await handler({**scope, SERVICE_KEY: service}, receive, send)
 
     return application
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    # Django has no startup work of its own; acknowledge so servers do not log an error.
+async def _lifespan(service: str, receive: Receive, send: Send) -> None:
+    # Start and stop of the server: announce this instance to discovery while it runs.
+    import anyio.to_thread
+
+    from shared.discovery import deregister_instance, register_instance
+
+    registration = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            registration = await anyio.to_thread.run_sync(register_instance, service)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await anyio.to_thread.run_sync(deregister_instance, registration)
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     readiness_backoff: float = Field(default=0.5, ge=0)
     # Upper bound of one sleep between readiness probes, in seconds.
     readiness_max_backoff: float = Field(default=5.0, ge=0)
+    # Seconds a registry version record stays in the cache port (promotions invalidate it).
+    registry_cache_ttl: float = Field(default=300.0, gt=0)
+    # Consumer group of this replica on models.versions; give each replica its own.
+    events_group: str = "inference"
+    # Follow promotions in a background thread while serving (swap to each new Production
+    # of a deployed model); off in tests, which call process_pending() themselves.
+    follow_promotions: bool = False
     # Largest number of instances accepted in one predict request.
     max_batch_size: int = Field(default=1000, ge=1)
 

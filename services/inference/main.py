@@ -16,15 +16,25 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from services.inference.artifacts import artifact_path, expected_sha256
 from services.inference.config import Settings, get_settings
+from services.inference.events import (
+    FollowerThread,
+    PromotionFollower,
+    deployed_version,
+    publish_deployed,
+)
+from services.inference.fetch import fetching_loader
 from services.inference.predictions import format_predictions, task_of
 from services.inference.readiness import Readiness
+from services.inference.registry_cache import CachedRegistry
 from services.inference.schemas import (
     DeploymentList,
     DeployRequest,
     PredictRequest,
     PredictResponse,
 )
+from shared.backends import get_bus, get_cache, get_storage
 from shared.clients.registry import RegistryClient
+from shared.deps import BusDep
 from shared.errors import (
     NotFoundError,
     ValidationError,
@@ -276,9 +286,11 @@ router = APIRouter(prefix="/api/v1", tags=["inference"])
 
 
 @router.post("/deployments/{name}", response_model=DeploymentList)
-def deploy(name: str, body: DeployRequest, server: ServerDep) -> dict[str, Any]:
+def deploy(name: str, body: DeployRequest, server: ServerDep, bus: BusDep) -> dict[str, Any]:
     """Deploy a registry version of ``name`` and return every deployment."""
+    previous = deployed_version(server, name)
     server.deploy(name, body.version)
+    publish_deployed(bus, name, body.version, previous)
     return server.snapshot()
 
 
@@ -314,12 +326,13 @@ def create_app(
 ) -> FastAPI:
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
-    registry = registry_client or RegistryClient.from_url(settings.registry_url)
+    client = registry_client or RegistryClient.from_url(settings.registry_url)
+    registry = CachedRegistry(client, get_cache(), ttl=settings.registry_cache_ttl)
     server = ModelServer(
         registry,
         artifact_root=settings.artifact_root,
         max_models=settings.cache_max_models,
-        loader=loader or load_model,
+        loader=fetching_loader(loader or load_model, get_storage),
         lock=lock,
         on_release=on_release,
         max_batch_size=settings.max_batch_size,
@@ -332,14 +345,25 @@ def create_app(
         sleep=sleep,
     )
 
+    follower = PromotionFollower(server, registry, get_bus(), settings.events_group)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         await anyio.to_thread.run_sync(readiness.wait)
-        yield
+        thread = FollowerThread(follower) if settings.follow_promotions else None
+        if thread is not None:
+            thread.start()
+        try:
+            yield
+        finally:
+            if thread is not None:
+                await anyio.to_thread.run_sync(thread.stop)
 
     app = create_service_app("inference", health=readiness.health, lifespan=lifespan)
     app.state.settings = settings
     app.state.server = server
     app.state.readiness = readiness
+    app.state.registry = registry
+    app.state.follower = follower
     app.include_router(router)
     return app

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
 from services.django_project.routers import database_for
+from services.registry import events as registry_events
 from services.registry.models import (
     NAME_MAX_LENGTH,
     ModelVersion,
@@ -136,7 +137,7 @@ def register_version(name: str, new: NewVersion) -> ModelVersion:
         number = _next_version_number(name)
         parent = _parent_row(model, new.parent_version)
         try:
-            return ModelVersion.objects.create(
+            version = ModelVersion.objects.create(
                 model=model,
                 version=number,
                 artifact_uri=new.artifact_uri,
@@ -150,6 +151,8 @@ def register_version(name: str, new: NewVersion) -> ModelVersion:
             raise ConflictError(
                 f"version {number} of {name!r} was registered concurrently"
             ) from exc
+    registry_events.version_registered(version)
+    return version
 
 
 def transition_version(
@@ -170,6 +173,7 @@ def transition_version(
         if target == Stage.PRODUCTION and archive_existing:
             archived = _archive_production(name, actor)
         _set_stage(version, target, actor)
+    registry_events.version_moved(version, archived)
     return version, archived
 
 

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from services.registry import events as registry_events
 from services.registry import services
 from services.registry.serializers import (
     ActorSerializer,
@@ -22,6 +23,8 @@ from services.registry.serializers import (
 from shared.errors import ValidationError
 
 DEFAULT_LIMIT = 100
+DEFAULT_SEARCH_SIZE = 20
+MAX_SEARCH_SIZE = 100
 MAX_LIMIT = 1000
 
 PAGE_PARAMETERS = [
@@ -184,3 +187,42 @@ class LineageView(APIView):
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return a version's ancestors via parent_version, nearest first."""
         return Response(LineageSerializer(services.lineage(name, version)).data)
+
+
+class VersionSearchView(APIView):
+    """Search the model-versions index."""
+
+    @extend_schema(
+        operation_id="search_versions",
+        parameters=[
+            OpenApiParameter("q", str, description="words of the name, stage or run id"),
+            OpenApiParameter("name", str, description="exact model name"),
+            OpenApiParameter("stage", str, enum=list(services.Stage.values)),
+            OpenApiParameter("size", int, description=f"hits to return, 1-{MAX_SEARCH_SIZE}"),
+        ],
+        responses=inline_serializer(
+            "VersionSearchResult",
+            {
+                "total": serializers.IntegerField(),
+                "items": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        """Search the indexed model versions by words and exact name/stage filters."""
+        params = request.query_params
+        name, stage = params.get("name"), params.get("stage")
+        if name is not None:
+            services.validate_name(name)
+        if stage is not None:
+            services.parse_stage(stage)
+        try:
+            size = int(params.get("size", DEFAULT_SEARCH_SIZE))
+        except ValueError:
+            raise ValidationError("size must be an integer") from None
+        if not 1 <= size <= MAX_SEARCH_SIZE:
+            raise ValidationError(f"size must be 1-{MAX_SEARCH_SIZE}")
+        result = registry_events.search_versions(
+            text=params.get("q") or None, name=name, stage=stage, size=size
+        )
+        return Response({"total": result.total, "items": [hit.source for hit in result.hits]})

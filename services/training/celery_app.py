@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from celery import Celery
 
 from services.training.config import Settings
 from services.training.tasks import register_tasks
+from shared.infra_settings import InfraSettings, get_infra_settings
 
 # Kombu transports the platform deploys with; anything else is a configuration mistake.
 BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps", "pyamqp", "memory"})
@@ -34,6 +36,21 @@ def validate_broker_url(url: str) -> str:
     return url
 
 
+def redis_timeouts(infra: InfraSettings) -> dict[str, Any]:
+    """Return Celery settings that give its Redis connections the platform's timeouts."""
+    # kombu builds the broker and result clients itself; only their options are ours.
+    socket = {
+        "socket_timeout": infra.redis_socket_timeout,
+        "socket_connect_timeout": infra.redis_connect_timeout,
+    }
+    return {
+        "broker_transport_options": socket,
+        "result_backend_transport_options": socket,
+        "redis_socket_timeout": infra.redis_socket_timeout,
+        "redis_socket_connect_timeout": infra.redis_connect_timeout,
+    }
+
+
 def make_celery_app(settings: Settings, *, runner: JobRunner | None = None) -> Celery:
     """Create the Celery app for the training tasks; ``runner`` executes a job by id."""
     app = Celery(
@@ -54,6 +71,7 @@ def make_celery_app(settings: Settings, *, runner: JobRunner | None = None) -> C
         task_eager_propagates=True,
         enable_utc=True,
         timezone="UTC",
+        **redis_timeouts(get_infra_settings()),
     )
     app.training_runner = runner
     register_tasks(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,10 +27,6 @@ class Settings(BaseSettings):
     artifact_root: Path = Path("var/artifacts")
     # Base URL of the model registry service.
     registry_url: str = "http://localhost:8003"
-    # Lock backend that serialises jobs of one model: "memory" or "redis".
-    lock_backend: Literal["memory", "redis"] = "memory"
-    # Redis URL of the lock backend when lock_backend is "redis".
-    lock_url: str = "redis://localhost:6379/2"
     # Seconds a model lock lives before it expires if its holder dies.
     lock_ttl: float = 900.0
     # Seconds a job waits for the model lock before it fails.

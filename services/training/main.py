@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.training import store
 from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
+from services.training.events import announcing
+from services.training.outputs import upload_job_outputs
 from services.training.schemas import (
     DatasetSpec,
     Hyperparams,
@@ -26,6 +28,7 @@ from services.training.schemas import (
     JobOut,
 )
 from services.training.tasks import dispatch_run_job
+from shared.backends import get_bus, get_locks, get_storage
 from shared.clients.registry import ModelRegistry, RegistryClient
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
@@ -34,7 +37,8 @@ from shared.ml.data import make_dataset
 from shared.ml.files import resolve_inside
 from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
-from shared.utils.distributed import DistributedLock, LockFactory, make_lock_factory
+from shared.storage.base import ObjectStore
+from shared.utils.distributed import DistributedLock, LockFactory
 from shared.utils.timeutils import utcnow
 from shared.web import create_service_app
 
@@ -70,6 +74,7 @@ class TrainingDeps:
     clock: Clock = utcnow
     trainer: Trainer = train
     keep_checkpoints: int = 3
+    storage: ObjectStore | None = None
 
     def now(self) -> datetime:
         """Return the clock's time in UTC."""
@@ -229,6 +234,7 @@ def _train_and_register(
     )
     artifact_path = directory / ARTIFACT_NAME
     sha256 = save_model(result.artifact, artifact_path, root=deps.artifact_root)
+    upload_job_outputs(deps.storage, deps.artifact_root, artifact_path, directory / CHECKPOINT_DIR)
     metrics = {k: float(v) for k, v in result.metrics.items()}
     _keep_lock(lock)
     version = _register(job, deps, artifact_path, sha256, metrics, result.artifact.input_schema)
@@ -295,8 +301,9 @@ def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
     if "registry" not in overrides:
         overrides["registry"] = RegistryClient.from_url(settings.registry_url)
     if "lock_factory" not in overrides:
-        options = {"url": settings.lock_url} if settings.lock_backend == "redis" else {}
-        overrides["lock_factory"] = make_lock_factory(settings.lock_backend, **options)
+        overrides["lock_factory"] = get_locks()
+    if "storage" not in overrides:
+        overrides["storage"] = get_storage()
     overrides.setdefault("artifact_root", settings.artifact_root)
     overrides.setdefault("lock_ttl", settings.lock_ttl)
     overrides.setdefault("lock_timeout", settings.lock_timeout)
@@ -308,12 +315,19 @@ def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Cel
     settings = settings or get_settings()
     holder: list[TrainingDeps] = []
 
-    def runner(job_id: str) -> str:
+    def deps() -> TrainingDeps:
         if not holder:
             holder.append(build_deps(settings, **overrides))
-        return run_job(job_id, holder[0])
+        return holder[0]
 
-    return make_celery_app(settings, runner=runner)
+    return make_celery_app(settings, runner=task_runner(deps))
+
+
+def task_runner(deps: Callable[[], TrainingDeps]) -> Callable[[str], str]:
+    """Return what the Celery task runs: the job, then the announcement of its outcome."""
+    return announcing(
+        lambda job_id: run_job(job_id, deps()), lambda job_id: get_job(job_id, deps()), get_bus
+    )
 
 
 def app_deps(request: Request) -> TrainingDeps:
@@ -364,6 +378,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app = create_service_app("training")
     app.state.settings = settings
     app.state.deps = deps
-    app.state.celery = make_celery_app(settings, runner=lambda job_id: run_job(job_id, deps))
+    app.state.celery = make_celery_app(settings, runner=task_runner(lambda: deps))
     app.include_router(router)
     return app

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from shared.backends import create
 from shared.bootstrap.steps import ALL_STEPS, STEPS
 from shared.errors import SynapseError
 from shared.infra_settings import InfraSettings, get_infra_settings
@@ -17,34 +18,23 @@ Builder = Callable[[InfraSettings], Any]
 
 def build_kafka(settings: InfraSettings) -> Any:
     """Return an event bus on the configured Kafka brokers."""
-    from shared.events.kafka import KafkaEventBus
-
-    return KafkaEventBus(
-        settings.kafka_servers(),
-        client_id="synapse-bootstrap",
-        replication_factor=settings.kafka_replication_factor,
-    )
+    named = settings.model_copy(update={"kafka_client_id": "synapse-bootstrap"})
+    return create("events", "kafka", named)
 
 
 def build_storage(settings: InfraSettings) -> Any:
     """Return the object store on the configured S3 server."""
-    from shared.storage.config import create_object_store
-
-    return create_object_store("minio", settings)
+    return create("storage", "s3", settings)
 
 
 def build_search(settings: InfraSettings) -> Any:
     """Return the search index on the configured Elasticsearch server."""
-    from shared.search.config import create_search_index
-
-    return create_search_index("elasticsearch", settings)
+    return create("search", "elasticsearch", settings)
 
 
 def build_consul(settings: InfraSettings) -> Any:
     """Return the service registry on the configured Consul agent."""
-    from shared.clients.consul import ConsulServiceRegistry
-
-    return ConsulServiceRegistry.from_settings(settings)
+    return create("discovery", "consul", settings)
 
 
 BUILDERS: dict[str, Builder] = {

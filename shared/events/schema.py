@@ -35,6 +35,7 @@ class EventType(StrEnum):
 
     MODEL_VERSION_REGISTERED = "model.version.registered"
     MODEL_STAGE_CHANGED = "model.stage.changed"
+    MODEL_VERSION_PROMOTED = "model.version.promoted"
     TRAINING_JOB_COMPLETED = "training.job.completed"
     TRAINING_JOB_FAILED = "training.job.failed"
     DEPLOYMENT_SWAPPED = "deployment.swapped"
@@ -64,6 +65,16 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
         "models.versions",
         "name",
         {"name": _STR, "version": _INT, "from_stage": _STR, "to_stage": _STR},
+    ),
+    EventType.MODEL_VERSION_PROMOTED: EventSpec(
+        "models.versions",
+        "name",
+        {
+            "name": _STR,
+            "version": _INT,
+            "artifact_uri": _STR,
+            "archived_versions": (list,),
+        },
     ),
     EventType.TRAINING_JOB_COMPLETED: EventSpec(
         "training.jobs",

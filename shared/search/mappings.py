@@ -58,6 +58,25 @@ EXPERIMENTS_INDEX = IndexDefinition(
     },
 )
 
+# Registered model versions, indexed by the registry after each registration or stage change.
+MODEL_VERSIONS_INDEX = IndexDefinition(
+    "model-versions",
+    {
+        "dynamic": "strict",
+        "properties": _fields(
+            name="keyword",
+            version="long",
+            stage="keyword",
+            run_id="keyword",
+            artifact_uri="keyword",
+            summary="text",
+            created_at="date",
+            updated_at="date",
+        ),
+    },
+)
+
 PLATFORM_INDICES: dict[str, IndexDefinition] = {
-    definition.name: definition for definition in (MODELS_INDEX, EXPERIMENTS_INDEX)
+    definition.name: definition
+    for definition in (MODELS_INDEX, EXPERIMENTS_INDEX, MODEL_VERSIONS_INDEX)
 }

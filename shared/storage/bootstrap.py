@@ -11,11 +11,10 @@ from shared.storage.base import ObjectStore, StorageError
 logger = logging.getLogger(__name__)
 
 # Buckets every deployment needs: model artifacts, training data, training checkpoints.
-PLATFORM_BUCKETS: tuple[str, ...] = (
-    "synapse-artifacts",
-    "synapse-datasets",
-    "synapse-checkpoints",
-)
+ARTIFACTS_BUCKET = "synapse-artifacts"
+DATASETS_BUCKET = "synapse-datasets"
+CHECKPOINTS_BUCKET = "synapse-checkpoints"
+PLATFORM_BUCKETS: tuple[str, ...] = (ARTIFACTS_BUCKET, DATASETS_BUCKET, CHECKPOINTS_BUCKET)
 
 
 class BucketBootstrapError(SynapseError):

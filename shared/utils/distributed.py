@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import importlib
 import threading
 import time
 import uuid
@@ -219,11 +218,11 @@ class RedisLockFactory(LockFactory):
 
     @property
     def client(self) -> Any:
-        """Return the redis client, connecting on first use."""
+        """Return the Redis client, built from ``url`` on first use (it connects lazily)."""
         if self._client is None:
-            import redis
+            from shared.cache.redis import make_redis_client
 
-            self._client = redis.Redis.from_url(self.url, decode_responses=True)
+            self._client = make_redis_client(url=self.url)
         return self._client
 
     @override
@@ -264,20 +263,3 @@ class RedisLock(DistributedLock):
     def owner(self) -> str | None:
         value = self._factory.client.get(self.key)
         return value.decode() if isinstance(value, bytes) else value
-
-
-LOCK_BACKENDS: dict[str, str] = {
-    "memory": "shared.utils.distributed:InMemoryLockFactory",
-    "redis": "shared.utils.distributed:RedisLockFactory",
-}
-
-
-def make_lock_factory(kind: str, **options: Any) -> LockFactory:
-    """Build the lock factory configured by its short name ("memory" or "redis")."""
-    try:
-        module_name, attr = LOCK_BACKENDS[kind].split(":")
-    except KeyError:
-        known = ", ".join(sorted(LOCK_BACKENDS))
-        raise ValidationError(f"unknown lock backend {kind!r}; expected one of {known}") from None
-    factory_cls: Callable[..., LockFactory] = getattr(importlib.import_module(module_name), attr)
-    return factory_cls(**options)

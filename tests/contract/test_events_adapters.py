@@ -12,10 +12,12 @@ from kafka.partitioner.default import DefaultPartitioner
 from kafka.structs import OffsetAndMetadata
 from kafka.structs import TopicPartition as KafkaTopicPartition
 
+from shared import backends
 from shared.errors import ValidationError
-from shared.events import config, kafka
+from shared.events import kafka
 from shared.events.base import Event
 from shared.events.memory import InMemoryEventBus
+from shared.events.schema import PLATFORM_TOPICS
 from shared.infra_settings import InfraSettings
 
 pytestmark = pytest.mark.registry
@@ -138,33 +140,34 @@ def test_kafka_commit_offsets_point_past_the_processed_events():
 
 
 def test_create_bus_builds_the_configured_backend():
-    memory = config.create_bus({"backend": "memory", "session_timeout_ms": 3_000})
+    memory = backends.create("events", "memory")
     assert isinstance(memory, InMemoryEventBus)
-    remote = config.create_bus(
-        {"backend": "kafka"}, infra=InfraSettings(kafka_bootstrap="kafka-a:9092, kafka-b:9092")
+    assert memory.list_topics() == sorted(PLATFORM_TOPICS)
+    remote = backends.create(
+        "events", settings=InfraSettings(events_backend="kafka", kafka_bootstrap="ka:9092, kb:9092")
     )
     assert isinstance(remote, kafka.KafkaEventBus)
-    assert remote.bootstrap_servers == ["kafka-a:9092", "kafka-b:9092"]
-    assert sorted(config.BACKENDS) == ["kafka", "memory"]
+    assert remote.bootstrap_servers == ["ka:9092", "kb:9092"]
+    assert sorted(backends.BACKENDS["events"]) == ["kafka", "memory"]
 
 
-@pytest.mark.parametrize("settings", [{"backend": "rabbitmq"}, {"backend": "memory", "x": 1}])
+@pytest.mark.parametrize("settings", [{"events_backend": "rabbitmq"}, {"events_backend": ""}])
 def test_create_bus_rejects_unknown_backends_and_settings(settings):
-    with pytest.raises(ValidationError):
-        config.create_bus(settings)
+    with pytest.raises(ValidationError, match="EVENTS_BACKEND must be one of kafka, memory"):
+        backends.create("events", settings=InfraSettings(**settings))
 
 
 def test_get_bus_reads_the_environment_once_until_reset(monkeypatch):
     monkeypatch.setenv("SYNAPSE_EVENTS_BACKEND", "memory")
-    config.reset_bus()
+    backends.reset_backends()
     try:
-        bus = config.get_bus()
+        bus = backends.get_bus()
         assert isinstance(bus, InMemoryEventBus)
-        assert config.get_bus() is bus
-        config.reset_bus()
-        assert config.get_bus() is not bus
+        assert backends.get_bus() is bus
+        backends.reset_backends()
+        assert backends.get_bus() is not bus
     finally:
-        config.reset_bus()
+        backends.reset_backends()
 
 
 def test_in_memory_partitions_agree_with_the_kafka_producers_partitioner():

@@ -25,6 +25,12 @@ SAMPLE_DATA = {
         "from_stage": "Staging",
         "to_stage": "Production",
     },
+    EventType.MODEL_VERSION_PROMOTED: {
+        "name": "iris",
+        "version": 3,
+        "artifact_uri": "s3://m/3",
+        "archived_versions": [2],
+    },
     EventType.TRAINING_JOB_COMPLETED: {
         "job_id": "j-1",
         "model_name": "iris",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from shared.cache.config import create_cache
+from shared.backends import create
 from shared.cache.redis import RedisCache, make_redis_client, redis_client_options
 from shared.errors import ServiceUnavailableError, ValidationError
 from shared.infra_settings import InfraSettings
@@ -83,6 +83,6 @@ def test_cache_errors_map_to_platform_errors():
 
 
 def test_cache_factory_builds_a_redis_cache_from_settings():
-    cache = create_cache("redis", InfraSettings(redis_url="redis://cache:6379/5"))
+    cache = create("cache", "redis", InfraSettings(redis_url="redis://cache:6379/5"))
     assert isinstance(cache, RedisCache)
     assert cache.client.connection_pool.connection_kwargs["db"] == 5

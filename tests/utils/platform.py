@@ -91,12 +91,15 @@ class WarmingUp:
 
 
 class RecordingTrainer:
-    """The real trainer, keeping every result so tests can compare with the trained model."""
+    """The real trainer, keeping every result; ``fail_with`` makes the next jobs fail instead."""
 
     def __init__(self) -> None:
         self.results: list[TrainResult] = []
+        self.fail_with: Exception | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> TrainResult:
+        if self.fail_with is not None:
+            raise self.fail_with
         result = train(*args, **kwargs)
         self.results.append(result)
         return result

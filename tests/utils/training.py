@@ -167,7 +167,6 @@ def training_settings(artifact_root: Path, **overrides: Any) -> Settings:
         "result_backend": "cache+memory://",
         "task_always_eager": True,
         "artifact_root": artifact_root,
-        "lock_backend": "memory",
         "lock_ttl": 600.0,
         "lock_timeout": 0.0,
         "registry_url": "http://registry",

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from infra.tests.live.support import unique
+from shared.backends import create
 from shared.search.bootstrap import IndexBootstrapError, ensure_indices
-from shared.search.config import create_search_index
 from shared.search.mappings import PLATFORM_INDICES
 from tests.utils.infra_contracts import SearchIndexContract
 
 
 @pytest.fixture(scope="module")
 def es(infra_settings):
-    return create_search_index("elasticsearch", infra_settings)
+    return create("search", "elasticsearch", infra_settings)
 
 
 @pytest.fixture

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from infra.tests.live.support import unique
+from shared.backends import create
 from shared.storage.bootstrap import BucketBootstrapError, ensure_buckets
-from shared.storage.config import create_object_store
 from shared.storage.minio import MinioObjectStore
 from tests.utils.infra_contracts import ObjectStoreContract
 
 
 @pytest.fixture(scope="module")
 def s3(infra_settings):
-    return create_object_store("minio", infra_settings)
+    return create("storage", "s3", infra_settings)
 
 
 def empty_and_remove(store, bucket: str) -> None:

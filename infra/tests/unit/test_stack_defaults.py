@@ -38,9 +38,16 @@ def test_settings_defaults_reach_the_stack_on_its_default_ports(
     for name, value in platform_env({}).items():
         clean_env.setenv(name, value)
     stack = InfraSettings()
+    # Addresses agree; the backend choice differs on purpose (in-process by default, the
+    # stack's servers under `infra env`; test_stack_backends.py pins that choice).
     assert stack.model_dump() == {
         **defaults.model_dump(),
         **{f"db_{alias}_url": stack.database_url(alias) for alias in POSTGRES_PORTS},
+        **{
+            field: value
+            for field, value in stack.model_dump().items()
+            if field.endswith("_backend")
+        },
     }
     assert {alias: stack.database_url(alias) for alias in POSTGRES_PORTS} == {
         alias: defaults.database_url(alias) for alias in POSTGRES_PORTS

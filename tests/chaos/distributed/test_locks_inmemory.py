@@ -6,13 +6,14 @@ import threading
 
 import pytest
 
+from shared.backends import create
 from shared.errors import ValidationError
+from shared.infra_settings import InfraSettings
 from shared.utils.distributed import (
     InMemoryLockFactory,
     LockNotOwnedError,
     LockTimeoutError,
     RedisLockFactory,
-    make_lock_factory,
 )
 from shared.utils.timeutils import FakeClock
 
@@ -156,9 +157,10 @@ def test_non_positive_ttl_is_rejected(locks, ttl):
         locks("x", ttl=ttl)
 
 
-def test_backend_table_builds_the_configured_factory(clock):
-    assert isinstance(make_lock_factory("memory", clock=clock), InMemoryLockFactory)
-    redis_factory = make_lock_factory("redis", url="redis://cache:6379/1")
-    assert isinstance(redis_factory, RedisLockFactory) and redis_factory.url.endswith("/1")
-    with pytest.raises(ValidationError, match="unknown lock backend"):
-        make_lock_factory("zookeeper")
+def test_backend_table_builds_the_configured_factory():
+    assert isinstance(create("locks", "memory"), InMemoryLockFactory)
+    redis_factory = create("locks", "redis", InfraSettings(redis_url="redis://cache:6379/1"))
+    assert isinstance(redis_factory, RedisLockFactory)
+    assert redis_factory.client.connection_pool.connection_kwargs["db"] == 1
+    with pytest.raises(ValidationError, match="unknown locks backend 'zookeeper'; choose one of"):
+        create("locks", "zookeeper")

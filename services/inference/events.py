@@ -1,0 +1,137 @@
+"""What inference announces and follows: deployments out, promotions in.
+
+Publishes ``deployment.swapped`` (a model deployed: name, version, previous version) on
+topic inference.deployments whenever a version starts serving. Consumes
+``model.version.promoted`` from models.versions: it drops the cached registry records of
+the promoted version and of the versions it archived, and when this replica serves that
+model it swaps to the promoted version (announcing the deployment). Each replica should use
+its own consumer group (SYNAPSE_INFERENCE_EVENTS_GROUP) so every replica sees every event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from services.inference.registry_cache import CachedRegistry
+from shared.errors import SynapseError
+from shared.events.base import Event, EventBus
+from shared.events.schema import (
+    EventEnvelope,
+    EventType,
+    make_event,
+    publish_event,
+    read_event,
+)
+
+SOURCE = "inference"
+PROMOTIONS_TOPIC = "models.versions"
+DEPLOYMENTS_TOPIC = "inference.deployments"
+logger = logging.getLogger(__name__)
+
+
+def deployed_version(server: Any, name: str) -> int | None:
+    """Return the version of ``name`` this replica serves, or None."""
+    for item in server.snapshot()["items"]:
+        if item["name"] == name:
+            return int(item["version"])
+    return None
+
+
+def publish_deployed(bus: EventBus, name: str, version: int, previous: int | None) -> None:
+    """Announce that ``version`` of ``name`` now serves here (replacing ``previous``)."""
+    data = {"name": name, "version": version, "previous_version": previous}
+    publish_event(bus, make_event(EventType.DEPLOYMENT_SWAPPED, data, source=SOURCE))
+
+
+class PromotionFollower:
+    """Consume promotion events: invalidate cached lookups and follow the new Production."""
+
+    def __init__(self, server: Any, registry: CachedRegistry, bus: EventBus, group: str) -> None:
+        self.server = server
+        self.registry = registry
+        self.bus = bus
+        self.handled = 0
+        self.consumer = bus.subscribe(PROMOTIONS_TOPIC, group, auto_offset_reset="latest")
+        # A new group starts at the end of the topic when it first polls: poll now and commit
+        # that position, so neither a late first poll nor an eviction and rejoin can skip
+        # promotions published after start-up.
+        self.process_pending()
+        self._commit_position()
+
+    def process_pending(self, max_records: int = 100, timeout_ms: int = 0) -> int:
+        """Handle the events waiting for this group and commit them; return how many."""
+        events = self.consumer.poll(max_records=max_records, timeout_ms=timeout_ms)
+        for event in events:
+            self._handle_record(event)
+        if events:
+            self.consumer.commit(events)
+        return len(events)
+
+    def wait_assigned(self, attempts: int = 50, timeout_ms: int = 200) -> bool:
+        """Poll (handling what arrives) until the group assigned partitions to this member."""
+        for _ in range(attempts):
+            if self.consumer.assignment():
+                self._commit_position()
+                return True
+            self.process_pending(timeout_ms=timeout_ms)
+        return False
+
+    def handle(self, envelope: EventEnvelope) -> None:
+        """Apply one event: only promotions matter to inference."""
+        if envelope.type != EventType.MODEL_VERSION_PROMOTED:
+            return
+        name, version = envelope.data["name"], int(envelope.data["version"])
+        for number in (version, *envelope.data["archived_versions"]):
+            self.registry.invalidate(name, int(number))
+        current = deployed_version(self.server, name)
+        if current is not None and current != version:
+            self.server.deploy(name, version)
+            publish_deployed(self.bus, name, version, current)
+        self.handled += 1
+
+    def close(self) -> None:
+        """Leave the consumer group."""
+        self.consumer.close()
+
+    def _commit_position(self) -> None:
+        try:
+            self.consumer.commit()
+        except SynapseError as exc:  # a rebalance in between: the next poll rejoins
+            logger.warning("could not commit the start position: %s", exc.message)
+
+    def _handle_record(self, event: Event) -> None:
+        # A bad event or a failed swap is logged and skipped: one poison record must not
+        # stop this replica from following later promotions.
+        try:
+            self.handle(read_event(event))
+        except SynapseError as exc:
+            logger.warning("skipped %s@%s: %s", event.topic, event.offset, exc.message)
+
+
+class FollowerThread:
+    """Run a follower's poll loop in a daemon thread until stopped (the service lifespan)."""
+
+    def __init__(self, follower: PromotionFollower, poll_ms: int = 1000) -> None:
+        self.follower = follower
+        self.poll_ms = poll_ms
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="promotion-follower", daemon=True)
+
+    def start(self) -> None:
+        """Start polling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling and wait for the loop to finish its current poll."""
+        self._stop.set()
+        self._thread.join(timeout=self.poll_ms / 1000 * 5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.follower.process_pending(timeout_ms=self.poll_ms)
+            except SynapseError as exc:
+                logger.warning("promotion follower: %s", exc.message)
+                self._stop.wait(self.poll_ms / 1000)
