@@ -26,7 +26,7 @@ $(INFRA_STAMP): requirements-infra.txt | $(STAMP)
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
+	$(PY) -m mypy shared environment services harness infra
 	$(VENV)/bin/lint-imports --no-cache
 
 suite: install

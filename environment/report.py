@@ -20,6 +20,7 @@ class SuiteReport:
     tampered: list[str] = field(default_factory=list)
     exitstatus: int | None = None
     problems: list[str] = field(default_factory=list)
+    tree_changes: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from environment.report import SuiteReport, read_report
+from environment.snapshot import changes, snapshot
 
 PLUGIN_SOURCE = Path(__file__).with_name("report_plugin.py")
 
@@ -82,6 +83,22 @@ def _run(command: list[str], tree: Path, env: dict[str, str], log: Path, total: 
             return False
 
 
+def _install_plugins(
+    plugin_dir: Path, plugins: Sequence[Path], extra: list[str]
+) -> tuple[str, list[str]]:
+    """Copy the report plugin (random name) and ``plugins`` into ``plugin_dir``.
+
+    Return the report plugin's module name and ``extra`` with a ``-p`` for each other plugin.
+    """
+    plugin = f"_synapse_report_{secrets.token_hex(6)}"
+    plugin_dir.mkdir()
+    shutil.copyfile(PLUGIN_SOURCE, plugin_dir / f"{plugin}.py")
+    for source in plugins:
+        shutil.copyfile(source, plugin_dir / source.name)
+        extra = ["-p", source.stem, *extra]
+    return plugin, extra
+
+
 def run_suite(
     tree: Path,
     extra_args: list[str] | None = None,
@@ -91,21 +108,16 @@ def run_suite(
 ) -> SuiteReport:
     """Run pytest on ``tree`` and return the signed per-test report.
 
-    ``plugins`` are extra pytest plugin files (maintainer tooling, e.g. the harness's coverage
-    recorder), copied next to the report plugin and loaded with ``-p`` after it.
+    ``plugins`` are extra pytest plugin files (e.g. a coverage recorder), copied next to the
+    report plugin and loaded with ``-p`` after it. Every file or folder the run creates,
+    modifies or deletes inside ``tree`` is listed in the report's ``tree_changes``.
     """
     limits = limits or RunLimits()
     tree = Path(tree).resolve()
     with tempfile.TemporaryDirectory(prefix="synapse-run-") as scratch:
         scratch_dir = Path(scratch)
-        plugin = f"_synapse_report_{secrets.token_hex(6)}"
         plugin_dir = scratch_dir / "plugin"
-        plugin_dir.mkdir()
-        shutil.copyfile(PLUGIN_SOURCE, plugin_dir / f"{plugin}.py")
-        extra = list(extra_args or [])
-        for source in plugins:
-            shutil.copyfile(source, plugin_dir / source.name)
-            extra = ["-p", source.stem, *extra]
+        plugin, extra = _install_plugins(plugin_dir, plugins, list(extra_args or []))
         home = scratch_dir / "home"
         home.mkdir()
         key = secrets.token_hex(32)
@@ -115,8 +127,10 @@ def run_suite(
         basetemp = scratch_dir / "tmp"
         command = _pytest_command(tree, plugin, limits, extra, basetemp)
         log = log_path or scratch_dir / "pytest.log"
+        before = snapshot(tree)
         finished = _run(command, tree, env, log, limits.total)
         report = read_report(report_path, key.encode())
+        report.tree_changes = changes(before, snapshot(tree))
         if not finished:
             report.problems.append(f"suite exceeded the total time bound of {limits.total}s")
         elif report.exitstatus is None:

@@ -4,7 +4,9 @@ Usage: python -m environment.scorer TREE --pristine DIR --expected EXPECTED.json
            --out RESULTS.json [--previous PREVIOUS.json] [--reward-out REWARD.json]
 
 EXPECTED.json maps each expected test ID to {"category", "service"}. The reward is always
-written, 0.0 with a reason when the suite cannot run.
+written, 0.0 with a reason when the suite cannot run. Files the run created, modified or deleted
+inside TREE are listed in the results (``tree_changes``) and printed; they are reported, not
+scored, since the code under test may be what writes them.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ def build_results(expected: dict[str, dict[str, Any]], report: SuiteReport) -> d
         if report.tampered:
             outcome = "failed"
         tests.append({"id": test_id, **info, "outcome": outcome})
-    return {"tests": tests, "reason": reason, "problems": problems, "tampered": report.tampered}
+    return {
+        "tests": tests,
+        "reason": reason,
+        "problems": problems,
+        "tampered": report.tampered,
+        "tree_changes": report.tree_changes,
+    }
 
 
 def score_tree(
@@ -72,6 +80,14 @@ def format_table(reward: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_tree_changes(results: dict[str, Any]) -> str | None:
+    """Return the line reporting files a run wrote inside the tree, or None when it wrote none."""
+    written: list[str] = results.get("tree_changes") or []
+    if not written:
+        return None
+    return f"the suite run changed {len(written)} path(s) inside the tree: " + ", ".join(written)
+
+
 def reward_of(results: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
     """Return the reward document of results (with the run's reason attached)."""
     prior = parse_results(previous) if previous is not None else None
@@ -98,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     previous = json.loads(args.previous.read_text("utf-8")) if args.previous else None
     reward = reward_of(results, previous)
+    written = format_tree_changes(results)
+    if written:
+        print(written)
     print(format_table(reward))
     print(json.dumps(reward, sort_keys=True))
     if args.reward_out:

@@ -7,7 +7,9 @@ Usage:
     python -m harness solve DIR
     python -m harness score DIR [--json FILE] [--previous FILE]
     python -m harness verify [--quick] [--logs DIR] [--full] [--no-cache] [--jobs N]
-                             [--check-selection N]
+                             [--check-selection N] [--gate8 enforce|info|skip]
+    python -m harness curve [--order dependency|random] [--seed N] [--out DIR] [--jobs N]
+                            [--no-cache]
     python -m harness overlap [--crowded N] [--near N]
     python -m harness rebase [--base REV] [--dry-run] [ID,ID...]
     python -m harness demo --out DIR
@@ -67,6 +69,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="also run N bugs in full and compare with their selected runs (default 2)",
     )
+    verify.add_argument(
+        "--gate8",
+        choices=("enforce", "info", "skip"),
+        default="enforce",
+        help="full mode: judge gate 8 on the measured curve (default), only report it, or skip"
+        " its runs",
+    )
+    curve = sub.add_parser("curve", help="fix bugs one at a time and score every step")
+    curve.add_argument("--order", choices=("dependency", "random"), default="dependency")
+    curve.add_argument("--seed", type=int, default=0, help="seed of --order random (default 0)")
+    curve.add_argument("--out", type=Path, help="folder for curve.csv, curve.png (build/curve)")
+    curve.add_argument("--jobs", type=int, help="suite runs at a time (default: cores)")
+    curve.add_argument("--no-cache", action="store_true", help="do not reuse cached runs")
     overlap = sub.add_parser("overlap", help="report crowded files and nearby edits")
     overlap.add_argument("--crowded", type=int, default=5, help="edits that make a file crowded")
     overlap.add_argument("--near", type=int, default=3, help="lines that make two edits near")

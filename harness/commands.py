@@ -10,6 +10,7 @@ from harness.build import BuildError, build_environment, solution_dir
 from harness.catalogue import Bug, CatalogueError, load_catalogue, select
 from harness.collect import CollectError
 from harness.coverage_map import CoverageMapError
+from harness.curve import CurveError
 from harness.manifest import write_all_bugs_passing
 from harness.plan import load_map, selected_probes
 from harness.plant import PlantError
@@ -28,6 +29,7 @@ HarnessError = (
     BuildError,
     CollectError,
     CoverageMapError,
+    CurveError,
     RebaseError,
     UsageProblem,
 )
@@ -53,6 +55,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         print("# problem: main's suite does not run, so nothing can be compared")
     for problem in describe_problems(result):
         print(f"# problem: {problem}")
+    for run in filter(None, (result, baseline)):
+        if run.report.tree_changes:
+            label = ",".join(run.bugs) or "main"
+            written = ", ".join(run.report.tree_changes)
+            print(f"# the run with {label} wrote inside its tree: {written}")
     if baseline and baseline.failing:
         print(f"# note: {len(baseline.failing)} test(s) fail on main too and are not listed:")
         for test in baseline.failing:
@@ -152,6 +159,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from harness.verify import verify_command
 
     return verify_command(args)
+
+
+def cmd_curve(args: argparse.Namespace) -> int:
+    """Fix the bugs one at a time, score each step, write the curve and print gate 8."""
+    from harness.curve import curve_command
+
+    return curve_command(args)
 
 
 def cmd_overlap(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ TOOL_FILES = (
     _ENVIRONMENT / "runner.py",
     _ENVIRONMENT / "report.py",
     _ENVIRONMENT / "report_plugin.py",
+    _ENVIRONMENT / "snapshot.py",
     _HARNESS / "coverage_plugin.py",
     _HARNESS / "selection.py",
 )

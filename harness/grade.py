@@ -12,7 +12,13 @@ from typing import Any
 
 from environment.report import SuiteReport
 from environment.runner import RunLimits
-from environment.scorer import build_results, format_table, reward_of, score_tree
+from environment.scorer import (
+    build_results,
+    format_table,
+    format_tree_changes,
+    reward_of,
+    score_tree,
+)
 from harness.build import build_environment, solution_dir
 from harness.catalogue import load_catalogue
 from harness.collect import collect_main
@@ -42,6 +48,9 @@ def report(results: dict[str, Any], previous: dict[str, Any] | None, title: str)
         print("removed before scoring: " + ", ".join(results["removed"]))
     if reward.get("reason"):
         print(f"reason: {reward['reason']}")
+    written = format_tree_changes(results)
+    if written:
+        print(written)
     print(format_table(reward))
     print(json.dumps(reward, sort_keys=True))
     return reward

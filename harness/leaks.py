@@ -1,4 +1,10 @@
-"""Find catalogue leaks in a built tree and hint words in planted lines."""
+"""Find catalogue leaks in a built tree and hint words in planted lines.
+
+Every shipped text file is scanned (code, tests, ``environment/``, ``pyproject.toml``,
+``requirements*.txt`` comments, scenario texts, compose files, ``.dockerignore``, the agent
+README): catalogue IDs in prose, words that only a maintainer of planted bugs would write, and
+hint words in prose outside the agent README (whose task statement speaks of bugs by design).
+"""
 
 from __future__ import annotations
 
@@ -27,10 +33,16 @@ HINT_WORDS_IN_COMMENTS = re.compile(
     r"\b(should|wrong|correct(ly)?|fix(ed)?|broken|off[- ]by[- ]one|mistake|oops)\b",
     re.IGNORECASE,
 )
+# Words that describe how the environment was made; a leak in any shipped file, README included.
+MAINTAINER_WORDS = re.compile(
+    r"\b(planted|planting|(bug|defect) catalogue|catalogue of (\w+ ){0,2}(bugs|defects)"
+    r"|(injected|seeded|introduced) (bugs?|defects?)|harness|solve\.sh)\b",
+    re.IGNORECASE,
+)
 # IDs that are also everyday ML terms (F1 metric, L1/L2 penalties): flagged only in bug context.
 AMBIGUOUS_IDS = {"F1", "L1", "L2"}
-SCANNED_DIRS = ("services", "shared", "tests", "environment")
-TEXT_SUFFIXES = {".py", ".toml", ".yml", ".yaml", ".cfg", ".ini", ".txt", ".json", ".sh", ".md"}
+# The agent README states the task (find and fix what is broken), so it may speak of bugs.
+TASK_STATEMENT = "README.md"
 FORBIDDEN_PATHS = ("bugs", "harness", ".git", "docs/ARCHITECTURE.md", "build")
 
 
@@ -64,14 +76,17 @@ def _python_prose(source: str) -> list[tuple[int, str, bool]]:
     return out
 
 
-def scan_text(rel: str, text: str, known: set[str] | None) -> list[str]:
-    """Return leak findings of one file's text."""
+def _pieces(rel: str, text: str) -> list[tuple[int, str, bool]]:
+    """Return (line, text, is_prose) pieces: Python prose and strings, or every other line."""
     if rel.endswith(".py"):
-        pieces = _python_prose(text)
-    else:
-        pieces = [(n, line, False) for n, line in enumerate(text.splitlines(), 1)]
+        return _python_prose(text)
+    return [(n, line, False) for n, line in enumerate(text.splitlines(), 1)]
+
+
+def scan_text(rel: str, text: str, known: set[str] | None) -> list[str]:
+    """Return catalogue-ID findings of one file's text."""
     findings = []
-    for line, piece, prose in pieces:
+    for line, piece, prose in _pieces(rel, text):
         ids = id_mentions(piece, known)
         context = BUG_CONTEXT.search(piece) is not None
         if not context:
@@ -81,6 +96,28 @@ def scan_text(rel: str, text: str, known: set[str] | None) -> list[str]:
     return findings
 
 
+def scan_words(rel: str, text: str) -> list[str]:
+    """Return maintainer words anywhere, and hint words in prose (all text outside Python).
+
+    In Python files hint words count only in comments and docstrings, where a reader looks
+    for explanations; code and data strings may say ``debug`` or ``TODO`` for their own reasons.
+    """
+    findings = []
+    for line, piece, prose in _pieces(rel, text):
+        word = MAINTAINER_WORDS.search(piece)
+        if word is None and rel != TASK_STATEMENT and (prose or not rel.endswith(".py")):
+            word = HINT_WORDS.search(piece)
+        if word is not None:
+            findings.append(f"{rel}:{line}: says {word.group(0)!r}")
+    return findings
+
+
+def _text_of(path: Path) -> str | None:
+    """Return a file's text, or None for binary content (NUL bytes)."""
+    data = path.read_bytes()
+    return None if b"\0" in data else data.decode("utf-8", errors="replace")
+
+
 def scan_tree(tree: Path, bugs: list[Bug]) -> list[str]:
     """Return every leak finding of a built tree."""
     findings = [f"{p}: must not ship" for p in FORBIDDEN_PATHS if (tree / p).exists()]
@@ -88,14 +125,14 @@ def scan_tree(tree: Path, bugs: list[Bug]) -> list[str]:
     titles = [b.title for b in bugs if len(b.title) >= 12]
     for path in sorted(tree.rglob("*")):
         rel = path.relative_to(tree).as_posix()
-        if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
+        text = _text_of(path) if path.is_file() else None
+        if text is None:
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
         if "[[edits]]" in text:
             findings.append(f"{rel}: holds catalogue text ([[edits]])")
         findings += [f"{rel}: holds the title {t!r}" for t in titles if t in text]
-        if rel.split("/", 1)[0] in SCANNED_DIRS:
-            findings += scan_text(rel, text, known)
+        findings += scan_text(rel, text, known)
+        findings += scan_words(rel, text)
     return findings
 
 

@@ -15,6 +15,10 @@ EXCLUDED_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", 
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".sqlite3")
 # Maintainer-only paths inside shipped folders.
 EXCLUDED_PATHS = ("environment/tests",)
+# Maintainer folders that the repository's .dockerignore names; they do not exist in the agent's
+# tree, and naming them there would tell the agent what the repository holds besides the code.
+MAINTAINER_DIRS = ("bugs", "harness", "infra", "docs")
+DOCKERIGNORE = ".dockerignore"
 
 GENERATED_README = """# SynapseNet
 
@@ -71,6 +75,12 @@ def shipped_files(root: Path) -> dict[str, Path]:
     return files
 
 
+def agent_dockerignore(text: str) -> str:
+    """Return a .dockerignore without the lines that name maintainer folders."""
+    lines = text.splitlines(keepends=True)
+    return "".join(line for line in lines if line.strip().strip("/") not in MAINTAINER_DIRS)
+
+
 def copy_shipped(root: Path, dest: Path) -> list[str]:
     """Copy the shipped files of ``root`` into ``dest``; return the destination paths."""
     files = shipped_files(root)
@@ -78,6 +88,8 @@ def copy_shipped(root: Path, dest: Path) -> list[str]:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
+        if rel == DOCKERIGNORE:
+            target.write_text(agent_dockerignore(source.read_text("utf-8")), encoding="utf-8")
     if "README.md" not in files:
         (dest / "README.md").write_text(GENERATED_README, encoding="utf-8")
         files["README.md"] = dest / "README.md"

@@ -16,6 +16,7 @@ from harness.build import build_environment, build_tree, solution_dir
 from harness.catalogue import Bug, CatalogueError, load_catalogue
 from harness.collect import CollectError, collect_main
 from harness.coverage_map import CoverageMap, CoverageMapError
+from harness.gate import Gate
 from harness.grade import score
 from harness.leaks import hint_words, scan_tree
 from harness.manifest import catalogue_fingerprint, manifest_extra, read_all_bugs_passing
@@ -38,23 +39,10 @@ from harness.schema import (
     check_metadata,
     known_services,
 )
+from harness.shape_gates import shape_gate, shape_gate_recorded
 from harness.trees import diff_trees
 
 RUNS = 3
-
-
-@dataclass
-class Gate:
-    """One gate's verdict."""
-
-    name: str
-    problems: list[str] = field(default_factory=list)
-    info: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        """Return whether the gate holds."""
-        return not self.problems
 
 
 def _reachable(bugs: dict[str, Bug], start: str) -> set[str]:
@@ -272,13 +260,35 @@ def _judge(
                 f"{bug.id}: {len(extra)} unrecorded failing, {len(lost)} "
                 f"recorded but passing {(extra + lost)[:3]} {result.error or ''}"
             )
-    gate4 = Gate(f"4: determinism over {RUNS} runs of main and of the all-bugs tree")
-    for name, runs in (("main", mains), ("all bugs", alls)):
-        if any(_outcome_key(r) != _outcome_key(runs[0]) for r in runs[1:]):
-            gate4.problems.append(f"{name}: outcomes differ between runs")
+    gate4 = determinism_gate(mains, alls, singles)
     gate5 = Gate("5: declared depends_on agrees with fresh single-bug runs")
     gate5.problems, gate5.info = implied_dependencies(catalogue, fresh)
     return [gate2, gate3, gate4, gate5]
+
+
+def determinism_gate(
+    mains: list[ProbeResult], alls: list[ProbeResult], singles: list[ProbeResult]
+) -> Gate:
+    """Judge gate 4: repeated runs agree, and no run of main or of one bug writes in its tree."""
+    gate = Gate(
+        f"4: determinism over {RUNS} runs of main and of the all-bugs tree; "
+        "main and single-bug runs write nothing inside their tree"
+    )
+    for name, runs in (("main", mains), ("all bugs", alls)):
+        if any(_outcome_key(r) != _outcome_key(runs[0]) for r in runs[1:]):
+            gate.problems.append(f"{name}: outcomes differ between runs")
+    gate.problems += hermeticity_problems([*mains, *singles])
+    return gate
+
+
+def hermeticity_problems(results: list[ProbeResult]) -> list[str]:
+    """Return one problem per run that created, modified or deleted files inside its tree."""
+    return [
+        f"{','.join(r.bugs) or 'main'}: the run wrote inside the tree: "
+        + ", ".join(r.report.tree_changes[:5])
+        for r in results
+        if r.report.tree_changes
+    ]
 
 
 def solved_reward_gate(root: Path, catalogue: dict[str, Bug]) -> Gate:
@@ -329,7 +339,8 @@ def verify_command(args: argparse.Namespace) -> int:
         print_report([Gate("schema: main's suite collects", [str(exc)])])
         return 1
     gates = static_gates(root, catalogue, set(expected))
-    if not args.quick and all(g.passed for g in gates):
+    full = not args.quick and all(g.passed for g in gates)
+    if full:
         options = SuiteOptions(
             jobs=args.jobs or default_jobs(),
             log_dir=args.logs,
@@ -341,6 +352,12 @@ def verify_command(args: argparse.Namespace) -> int:
             gates += suite_gates(root, catalogue, expected, options)
         except CoverageMapError as exc:
             gates.append(Gate("3: tests selected from main's coverage", [str(exc)]))
+        if args.gate8 != "skip":
+            gates.append(
+                shape_gate(root, catalogue, options.jobs, options.cache, args.gate8 == "enforce")
+            )
+    if not full or args.gate8 == "skip":
+        gates.append(shape_gate_recorded(catalogue, expected))
     print_report(gates)
     failed = [g for g in gates if not g.passed]
     print(f"{len(gates) - len(failed)}/{len(gates)} gates pass")

@@ -59,6 +59,14 @@ def category_of(nodeid: str) -> str | None:
     return next((c for c in CATEGORIES if path.startswith(c + "/")), None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _local_state_outside_the_tree(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the files services create by default (the SQLite folder) out of the checkout."""
+    from django.conf import settings
+
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Refuse tests that lack exactly one service marker or live outside a category."""
     problems = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 from harness.catalogue import Bug, Edit
-from harness.leaks import hint_words, id_mentions, scan_text, scan_tree
+from harness.leaks import hint_words, id_mentions, scan_text, scan_tree, scan_words
+from harness.shipping import copy_shipped
 from harness.tests.factories import make_root
 
 KNOWN = {"B1", "L2", "F1", "A1", "M3"}
@@ -89,3 +90,59 @@ def test_hint_words_in_added_lines_are_flagged():
 def test_ordinary_code_in_added_lines_is_not_flagged():
     assert hint_words(bug_with("correct = preds == labels\n")) == []
     assert hint_words(bug_with("x = 1  # keep the bug\n", before="x = 1  # keep the bug\n")) == []
+
+
+def test_every_shipped_file_is_scanned_for_maintainer_words(tmp_path):
+    root = make_root(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\ndescription = "A catalogue of planted bugs."\n',
+            "requirements.txt": "numpy==2.2.5  # pinned below 2.3 for the injected bug\n",
+            "scenarios/hang.md": "# Training hangs\n\nThe harness restarts workers.\n",
+            "README.md": "# Task\n\nFind the bugs that break the platform; solve.sh is hidden.\n",
+        },
+    )
+    for name in ("bugs", "harness", ".git", "docs"):
+        shutil.rmtree(root / name)
+    assert scan_tree(root, [bug_with("x = 2\n")]) == [
+        "README.md:3: says 'solve.sh'",
+        "pyproject.toml:2: says 'catalogue of planted bugs'",
+        "requirements.txt:1: says 'injected bug'",
+        "scenarios/hang.md:3: says 'harness'",
+    ]
+
+
+def test_hint_words_count_in_prose_of_every_shipped_file_but_the_task_statement():
+    assert scan_words("README.md", "Bug patterns to expect\n") == []
+    assert scan_words("scenarios/x.md", "A known bug in the lock\n") == [
+        "scenarios/x.md:1: says 'bug'"
+    ]
+    assert scan_words(".dockerignore", "bugs\n") == [".dockerignore:1: says 'bugs'"]
+    test_text = 'def test_x():\n    """Regression test for the retry bug."""\n'
+    assert scan_words("tests/test_x.py", test_text) == ["tests/test_x.py:2: says 'bug'"]
+    assert scan_words("tests/test_x.py", "# TODO tighten\nx = 1\n") == [
+        "tests/test_x.py:1: says 'TODO'"
+    ]
+
+
+def test_code_strings_and_everyday_words_are_not_flagged():
+    assert scan_words("shared/x.py", 'mode = "debug"\nlevel = "bug"\n') == []
+    assert (
+        scan_words("shared/x.py", '"""Expiry on an injected clock; a model catalogue."""\n') == []
+    )
+
+
+def test_binary_files_are_skipped(tmp_path):
+    root = make_root(tmp_path)
+    for name in ("bugs", "harness", ".git", "docs"):
+        shutil.rmtree(root / name)
+    (root / "services" / "blob.bin").write_bytes(b"\0planted bugs\0")
+    assert scan_tree(root, [bug_with("x = 2\n")]) == []
+
+
+def test_shipped_dockerignore_drops_the_maintainer_folders(tmp_path):
+    root = make_root(
+        tmp_path, {".dockerignore": ".git\n.venv\nbugs\n/harness/\ninfra\ndocs\nvar\n"}
+    )
+    copy_shipped(root, tmp_path / "out")
+    assert (tmp_path / "out" / ".dockerignore").read_text() == ".git\n.venv\nvar\n"

@@ -166,8 +166,8 @@ class ModelRepository:
         self.session.flush()
 
     def ping(self) -> None:
-        """Run a trivial query so health checks see whether the database answers."""
-        self.session.execute(select(1))
+        """Read the catalog table, so health checks see whether the database and schema answer."""
+        self.session.execute(select(ModelRow.id).limit(1))
 
     def _row(self, name: str) -> ModelRow:
         stmt = select(ModelRow).where(ModelRow.name == name).options(selectinload(ModelRow.tags))

@@ -32,6 +32,7 @@ def test_default_database_is_a_sqlite_file_under_var(monkeypatch):
 def test_app_built_without_settings_uses_the_environment_database(
     monkeypatch, tmp_path, fresh_settings
 ):
+    monkeypatch.chdir(tmp_path)  # relative default paths resolve here, never in the checkout
     db_file = tmp_path / "data" / "models.db"
     monkeypatch.setenv("SYNAPSE_MODELS_DATABASE_URL", f"sqlite+pysqlite:///{db_file}")
     with TestClient(create_app()) as client:

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.models.config import Settings
-from services.models.main import create_app
-from services.models.store import Base
-from shared.db import make_engine, make_session_factory
+from services.models.main import build_session_factory, create_app
+from services.models.store import ModelRepository
+from shared.db import session_scope
 
 MEMORY_URL = "sqlite+pysqlite:///:memory:"
 MODELS_URL = "/api/v1/models"
@@ -74,12 +74,14 @@ class ModelsEnv:
 
 def make_models_env(*, clock: StepClock | None = None) -> ModelsEnv:
     """Build a models app on a fresh in-memory SQLite database."""
-    engine = make_engine(MEMORY_URL)
-    factory = make_session_factory(engine, Base.metadata)
     clock = clock or StepClock()
+    # The service's own startup: settings, engine, schema; then the readiness query it serves.
+    factory = build_session_factory(Settings(database_url=MEMORY_URL))
+    with session_scope(factory) as session:
+        ModelRepository(session).ping()
     app = create_app(Settings(database_url=MEMORY_URL), factory, clock=clock)
     client = TestClient(app, raise_server_exceptions=False)
-    return ModelsEnv(engine, factory, clock, app, client)
+    return ModelsEnv(factory.kw["bind"], factory, clock, app, client)
 
 
 @contextmanager

@@ -137,6 +137,23 @@ def _require_registry_db(request: pytest.FixtureRequest) -> None:
     if marker is None:
         request.node.add_marker(REGISTRY_DB)
     request.getfixturevalue("db")
+    # The registry's startup check: every table of its app answers a read on models_db.
+    from services.django_project.health import check_tables
+
+    check_tables("registry")
+
+
+@pytest.fixture(autouse=True)
+def registry_ready(request: pytest.FixtureRequest) -> None:
+    """Start the registry as a deployment does for every test with database access."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transaction = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transaction else "db")
+    from services.django_project.health import check_tables
+
+    check_tables("registry")
 
 
 @pytest.fixture
