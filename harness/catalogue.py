@@ -26,6 +26,17 @@ class Edit:
     before: str
     after: str
 
+    def unchanged_ends(self) -> tuple[int, int]:
+        """Return how many whole lines the edit leaves alone before and after its change."""
+        old, new = self.before.splitlines(True), self.after.splitlines(True)
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        return head, tail
+
 
 @dataclass(frozen=True)
 class Bug:

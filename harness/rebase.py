@@ -126,18 +126,6 @@ def merge(base: str, current: str, planted: str, label: str) -> str:
     return merged
 
 
-def _context(edit: Edit) -> tuple[int, int]:
-    """Return how many unchanged lines an edit keeps before and after its change."""
-    old, new = edit.before.splitlines(True), edit.after.splitlines(True)
-    head = 0
-    while head < min(len(old), len(new)) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    return head, tail
-
-
 def derive_edits(current: str, merged: str, file: str, style: list[Edit]) -> list[Edit]:
     """Return minimal unique before/after blocks turning ``current`` into ``merged``.
 
@@ -152,7 +140,7 @@ def derive_edits(current: str, merged: str, file: str, style: list[Edit]) -> lis
     ]
     edits = []
     for index, (_, i1, i2, j1, j2) in enumerate(hunks):
-        head, tail = _context(style[index]) if len(style) == len(hunks) else (0, 0)
+        head, tail = style[index].unchanged_ends() if len(style) == len(hunks) else (0, 0)
         lo, hi = max(0, i1 - head), min(len(old), i2 + tail)
         while True:
             before = "".join(old[lo:hi])

@@ -52,12 +52,7 @@ def changed_lines(text: str, before: str, after: str) -> tuple[tuple[int, int], 
     """
     at = text.find(before)
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    head = 0
-    while head < min(len(old), len(new)) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    head, tail = Edit("", before, after).unchanged_ends()
     first = _line_of(text, at) + head
     spans = []
     for count in (len(old) - head - tail, len(new) - head - tail):
