@@ -189,15 +189,22 @@ def test_lock_of_a_dead_holder_expires_after_its_ttl(tmp_path, lock_clock):
     assert run_job(queued_job(env), env.deps) == "succeeded"
 
 
-def test_job_that_loses_its_lease_stops_before_registering(tmp_path, lock_clock):
-    def slow_trainer(config, dataset, *, seed, on_epoch=None, **options):
+def stalling_trainer(lock_clock, during_stall=lambda: None):
+    """Return a trainer whose every epoch outlasts the lock's lease (then runs ``during_stall``)."""
+
+    def trainer(config, dataset, *, seed, on_epoch=None, **options):
         def stall(record):
             lock_clock.advance(10_000)
+            during_stall()
             on_epoch(record)
 
         return train(config, dataset, seed=seed, on_epoch=stall, **options)
 
-    env = make_env(tmp_path, lock_clock, trainer=slow_trainer)
+    return trainer
+
+
+def test_job_that_loses_its_lease_stops_before_registering(tmp_path, lock_clock):
+    env = make_env(tmp_path, lock_clock, trainer=stalling_trainer(lock_clock))
     job_id = queued_job(env)
     assert run_job(job_id, env.deps) == "failed"
     assert "lost the lock" in fetch(env, job_id)["error"]
@@ -207,18 +214,13 @@ def test_job_that_loses_its_lease_stops_before_registering(tmp_path, lock_clock)
 def test_job_whose_lock_was_taken_over_stops_and_the_new_holder_keeps_it(tmp_path, lock_clock):
     taken = []
 
-    def slow_trainer(config, dataset, *, seed, on_epoch=None, **options):
-        def stall(record):
-            lock_clock.advance(10_000)
-            if not taken:
-                other = env.deps.lock_factory(lock_name("churn"), 600)
-                assert other.acquire(timeout=0)
-                taken.append(other)
-            on_epoch(record)
+    def take_over():
+        if not taken:
+            other = env.deps.lock_factory(lock_name("churn"), 600)
+            assert other.acquire(timeout=0)
+            taken.append(other)
 
-        return train(config, dataset, seed=seed, on_epoch=stall, **options)
-
-    env = make_env(tmp_path, lock_clock, trainer=slow_trainer)
+    env = make_env(tmp_path, lock_clock, trainer=stalling_trainer(lock_clock, take_over))
     job_id = queued_job(env)
     assert run_job(job_id, env.deps) == "failed"
     assert "lost the lock" in fetch(env, job_id)["error"]
