@@ -95,6 +95,11 @@ def test_double_slash_path_stays_on_the_named_service(gw):
     assert body["path"] == "/evil.example/steal"
 
 
+def test_file_names_with_dots_reach_the_upstream_unchanged(gw):
+    body = gw.client.get("/api/registry/releases/v1..2/.hidden.cfg").json()
+    assert body["path"] == "/releases/v1..2/.hidden.cfg"
+
+
 def test_encoded_question_mark_stays_in_the_path(gw):
     body = gw.client.get("/api/registry/a%3Fadmin=1").json()
     assert (body["path"], body["query"]) == ("/a?admin=1", "")
