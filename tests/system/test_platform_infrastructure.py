@@ -7,12 +7,15 @@ the cache keys, the bucket listing and the search index.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from services.inference.registry_cache import record_key
 from shared.backends import get_bus, get_cache, get_storage
 from shared.events.schema import EventType, read_event
 from shared.storage.bootstrap import ARTIFACTS_BUCKET, CHECKPOINTS_BUCKET
+from shared.utils.timeutils import parse_iso8601, utcnow
 from tests.utils.platform import PLATFORM_DB, rows
 
 pytestmark = [PLATFORM_DB]
@@ -100,6 +103,24 @@ def test_failed_job_is_announced_with_its_error(platform):
     (failed,) = of_type(envelopes(watcher), EventType.TRAINING_JOB_FAILED)
     assert failed["job_id"] == accepted.json()["id"]
     assert failed["error"] == "RuntimeError: diverged at epoch 1"
+
+
+@pytest.mark.inference
+def test_announced_events_say_when_they_happened_as_an_unambiguous_instant(platform):
+    # Consumers outside the platform (sinks, audit jobs) read the raw records, not envelopes.
+    watcher = observe("models.versions", "training.jobs", "inference.deployments")
+    started = utcnow()
+    trained = platform.train("churn")
+    platform.promote("churn", trained.version)
+    assert platform.deploy("churn", trained.version).status_code == 200
+    finished = utcnow()
+    records = []
+    while batch := watcher.poll(max_records=100):
+        records.extend(batch)
+    assert len(records) == 4  # registration, job outcome, promotion, deployment
+    for record in records:
+        moment = parse_iso8601(record.value["occurred_at"])
+        assert started - timedelta(seconds=1) <= moment <= finished + timedelta(seconds=1)
 
 
 @pytest.mark.training
