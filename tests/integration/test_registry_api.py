@@ -120,6 +120,18 @@ def test_lineage_lists_ancestors_nearest_first(registry_django_client):
     assert body["truncated"] is False
 
 
+def test_parent_version_counts_within_the_same_model(registry_django_client):
+    # Other models register in between, so version numbers and row order differ.
+    create_version("churn")
+    create_version("fraud")
+    post_json(registry_django_client, versions_url("fraud"), version_payload(parent_version=1))
+    create_version("churn", parent_version=1)
+    record = registry_django_client.get(versions_url("fraud", 2)).json()
+    assert (record["version"], record["parent_version"]) == (2, 1)
+    body = registry_django_client.get(versions_url("fraud", 2, "lineage")).json()
+    assert [(row["name"], row["version"]) for row in body["ancestors"]] == [("fraud", 1)]
+
+
 def test_lineage_of_a_root_version_is_empty(registry_django_client):
     create_version("churn")
     body = registry_django_client.get(versions_url("churn", 1, "lineage")).json()

@@ -33,6 +33,25 @@ def test_owner_with_quotes_is_stored_and_matched_verbatim(env):
     assert body["items"][0]["owner"] == INJECTION
 
 
+@pytest.mark.parametrize("owner", ["%", "ops_team", "50%-team"])
+def test_owner_filter_with_pattern_characters_matches_only_that_owner(env, owner):
+    env.create(name="model-a", owner="ops_team")
+    env.create(name="model-b", owner="opsxteam")
+    env.create(name="model-c", owner="50%-team")
+    env.create(name="model-d", owner="500-team")
+    body = env.client.get(MODELS_URL, params={"owner": owner}).json()
+    expected = {"ops_team": ["model-a"], "50%-team": ["model-c"]}.get(owner, [])
+    assert [item["name"] for item in body["items"]] == expected
+    assert body["total"] == len(expected)
+
+
+def test_tag_filter_with_pattern_characters_matches_only_that_tag(env):
+    env.create(name="model-a", tags=["eu_west"])
+    env.create(name="model-b", tags=["eu-west"])
+    body = env.client.get(MODELS_URL, params={"tag": "eu_west"}).json()
+    assert [item["name"] for item in body["items"]] == ["model-a"]
+
+
 def test_injection_in_tag_filter_leaves_the_table_intact(env):
     env.create(tags=["prod"])
     hostile = "'; DROP TABLE model_tags;--"

@@ -29,6 +29,15 @@ def test_job_after_a_promotion_descends_from_the_production_version(platform):
     assert platform.version("churn", 2)["parent_version"] == 1
 
 
+def test_retrained_model_descends_from_its_own_production_version(platform):
+    platform.train("churn", seed=7)
+    first = platform.train("fraud", seed=7)
+    platform.promote("fraud", first.version)
+    second = platform.train("fraud", seed=8)
+    assert (first.version, second.version) == (1, 2)
+    assert platform.version("fraud", 2)["parent_version"] == 1
+
+
 def test_promoting_the_retrained_version_archives_the_first(platform):
     first = platform.train("churn", seed=7)
     platform.promote("churn", first.version)
