@@ -68,6 +68,13 @@ def test_injection_in_model_name_path_is_a_plain_404(env):
     assert env.client.get(MODELS_URL).json()["total"] == 1
 
 
+@pytest.mark.parametrize("name", ["fraud/../admin", "../fraud", "fraud;drop"])
+def test_names_carrying_path_or_statement_characters_are_rejected_and_create_nothing(env, name):
+    response = env.client.post(MODELS_URL, json=model_payload(name=name))
+    assert response.status_code == 422
+    assert env.client.get(MODELS_URL).json()["total"] == 0
+
+
 def test_oversized_description_is_rejected(env):
     response = env.client.post(MODELS_URL, json=model_payload(description="x" * 2001))
     assert response.status_code == 422
