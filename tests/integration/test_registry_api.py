@@ -121,7 +121,7 @@ def test_lineage_lists_ancestors_nearest_first(registry_django_client):
 
 
 def test_parent_version_counts_within_the_same_model(registry_django_client):
-    # Other models register in between, so version numbers and row order differ.
+    # Another model registers in between.
     create_version("churn")
     create_version("fraud")
     post_json(registry_django_client, versions_url("fraud"), version_payload(parent_version=1))
