@@ -15,6 +15,7 @@ from django.db.models import Count, Max
 
 from services.django_project.routers import database_for
 from services.registry import events as registry_events
+from services.registry import search as registry_search
 from services.registry.models import (
     NAME_MAX_LENGTH,
     ModelVersion,
@@ -151,7 +152,8 @@ def register_version(name: str, new: NewVersion) -> ModelVersion:
             raise ConflictError(
                 f"version {number} of {name!r} was registered concurrently"
             ) from exc
-    registry_events.version_registered(version)
+        registry_search.index_version(version)
+        registry_events.version_registered(version)
     return version
 
 
@@ -173,7 +175,7 @@ def transition_version(
         if target == Stage.PRODUCTION and archive_existing:
             archived = _archive_production(name, actor)
         _set_stage(version, target, actor)
-    registry_events.version_moved(version, archived)
+        registry_events.version_moved(version, archived)
     return version, archived
 
 
@@ -257,3 +259,4 @@ def _set_stage(version: ModelVersion, target: Stage, actor: str) -> None:
     )
     version.stage = target
     version.save(update_fields=["stage", "updated_at"])
+    registry_search.index_version(version)

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from services.registry import events as registry_events
+from services.registry import search as registry_search
 from services.registry import services
 from services.registry.serializers import (
     ActorSerializer,
@@ -222,7 +222,7 @@ class VersionSearchView(APIView):
             raise ValidationError("size must be an integer") from None
         if not 1 <= size <= MAX_SEARCH_SIZE:
             raise ValidationError(f"size must be 1-{MAX_SEARCH_SIZE}")
-        result = registry_events.search_versions(
+        result = registry_search.search_versions(
             text=params.get("q") or None, name=name, stage=stage, size=size
         )
         return Response({"total": result.total, "items": [hit.source for hit in result.hits]})

@@ -80,12 +80,14 @@ def test_promoting_to_production_archives_the_previous_production(registry_djang
 def test_promotion_without_archive_existing_keeps_the_previous_production(
     registry_django_client,
 ):
+    create_version("churn", stage="Archived")
     create_version("churn", stage="Production")
     create_version("churn", stage="Staging")
     body = {"stage": "Production", "archive_existing": False}
-    response = post_json(registry_django_client, versions_url("churn", 2, "transition"), body)
+    response = post_json(registry_django_client, versions_url("churn", 3, "transition"), body)
     assert response.json()["archived_versions"] == []
     assert sorted(ModelVersion.objects.values_list("stage", flat=True)) == [
+        "Archived",
         "Production",
         "Production",
     ]
