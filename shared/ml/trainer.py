@@ -426,24 +426,19 @@ def chunks(n_rows: int) -> list[slice]:
 def evaluate(artifact: ModelArtifact, X: FloatArray, y: NumberArray) -> dict[str, float]:
     """Return task metrics of ``artifact`` on raw (unstandardised) inputs, scored in chunks."""
     outputs = [_outputs(artifact, X[rows]) for rows in chunks(len(X))]
-    joined = (np.concatenate(parts) for parts in zip(*outputs, strict=True))
-    return _task_metrics(artifact, y, *joined)
+    pred = np.concatenate([p for p, _ in outputs])
+    probas = [q for _, q in outputs if q is not None]
+    return _task_metrics(y, pred, np.concatenate(probas) if probas else None)
 
 
-def _outputs(artifact: ModelArtifact, X: FloatArray) -> tuple[NumberArray, ...]:
-    """Return the predictions (and, for classifiers, the probabilities) of some rows."""
-    if _is_regressor(artifact):
-        return (artifact.predict(X),)
+def _outputs(artifact: ModelArtifact, X: FloatArray) -> tuple[NumberArray, FloatArray | None]:
+    """Return the predictions of some rows and, for a classifier, their probabilities."""
+    if artifact.metadata.get("task") == "regression" or artifact.kind == "linear":
+        return artifact.predict(X), None
     return artifact.predict(X), artifact.predict_proba(X)
 
 
-def _task_metrics(
-    artifact: ModelArtifact, y: NumberArray, pred: NumberArray, *proba: FloatArray
-) -> dict[str, float]:
-    if _is_regressor(artifact):
+def _task_metrics(y: NumberArray, pred: NumberArray, proba: FloatArray | None) -> dict[str, float]:
+    if proba is None:
         return metrics.regression_metrics(y, pred)
-    return metrics.classification_metrics(y, pred, proba[0])
-
-
-def _is_regressor(artifact: ModelArtifact) -> bool:
-    return artifact.metadata.get("task") == "regression" or artifact.kind == "linear"
+    return metrics.classification_metrics(y, pred, proba)
