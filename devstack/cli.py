@@ -54,12 +54,17 @@ def await_all(plan: Plan, layout: Layout, started: list[Started], timeout: float
     first = [(spec, pid) for spec, pid in pending if spec.name != "gateway"]
     last = [(spec, pid) for spec, pid in pending if spec.name == "gateway"]
 
-    def wait(item: tuple[ProcessSpec, int]) -> Started:
-        return supervisor.await_ready(item[0], layout, item[1], timeout=timeout)
+    def wait(item: tuple[ProcessSpec, int], until_answer: bool = False) -> Started:
+        spec, pid = item
+        return supervisor.await_ready(spec, layout, pid, timeout=timeout, until_answer=until_answer)
 
     with ThreadPoolExecutor(max_workers=max(1, len(first))) as pool:
         results = list(pool.map(wait, first))
-    results += [wait(item) for item in last]
+    # The gateway is ready only when all the others are: once one failed, its first answer is
+    # the report (it names what is missing), and waiting longer would only run out the clock.
+    others = [o for o in started if o.name != "gateway" and o.pid is None] + results
+    others_failed = any(outcome.state not in ("ready", "running") for outcome in others)
+    results += [wait(item, until_answer=others_failed) for item in last]
     states = {outcome.name: outcome for outcome in results}
     return [states.get(outcome.name, outcome) for outcome in started]
 

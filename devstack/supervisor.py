@@ -65,6 +65,8 @@ class Readiness:
 
     ready: bool
     detail: str
+    # False when nothing answered at all (not listening yet, or gone).
+    answered: bool = True
 
 
 def start(
@@ -99,7 +101,7 @@ def probe_ready(url: str, *, get: Callable[..., httpx.Response] = httpx.get) -> 
     try:
         answer = get(url, timeout=READY_TIMEOUT)
     except httpx.HTTPError as exc:
-        return Readiness(False, f"no answer ({type(exc).__name__})")
+        return Readiness(False, f"no answer ({type(exc).__name__})", answered=False)
     if answer.status_code == 200:
         return Readiness(True, "ready")
     return Readiness(False, f"{answer.status_code}: {failing_detail(answer)}")
@@ -130,8 +132,13 @@ def await_ready(
     alive: Callable[[int], bool] = processes.is_alive,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    until_answer: bool = False,
 ) -> Started:
-    """Wait until the process answers ready (a worker: until it is still alive); report it."""
+    """Wait until the process answers ready (a worker: until it is still alive); report it.
+
+    With ``until_answer`` the wait ends at the first answer, ready or not: used when a process
+    this one depends on already failed, so waiting for "ready" would only run out the clock.
+    """
     deadline = clock() + timeout
     last = Readiness(False, "not asked yet")
     while True:
@@ -142,6 +149,8 @@ def await_ready(
         last = probe(spec.ready_url)
         if last.ready:
             return Started(spec.name, "ready", pid)
+        if until_answer and last.answered:
+            return Started(spec.name, "failed", pid, f"{spec.name}: not ready: {last.detail}")
         if clock() >= deadline:
             return _failed(spec, layout, pid, f"not ready after {timeout:g}s: {last.detail}")
         sleep(0.25)

@@ -213,5 +213,25 @@ def test_probe_of_a_closed_port_says_no_answer():
         raise httpx.ConnectError("refused")
 
     assert supervisor.probe_ready("http://x/ready", get=refuse) == Readiness(
-        False, "no answer (ConnectError)"
+        False, "no answer (ConnectError)", answered=False
     )
+
+
+def test_waiting_until_an_answer_reports_the_first_not_ready_answer(layout):
+    answers = [
+        Readiness(False, "no answer", answered=False),
+        Readiness(False, "503: models (gone)"),
+    ]
+    clock = iter(range(1000))
+    outcome = supervisor.await_ready(
+        SERVER,
+        layout,
+        4001,
+        timeout=60,
+        probe=lambda url: answers.pop(0) if len(answers) > 1 else answers[0],
+        alive=lambda pid: True,
+        clock=lambda: float(next(clock)),
+        sleep=lambda seconds: None,
+        until_answer=True,
+    )
+    assert (outcome.state, outcome.message) == ("failed", "models: not ready: 503: models (gone)")
