@@ -25,3 +25,12 @@ def test_gateway_names_the_upstream_that_is_not_ready_and_its_failing_check():
     assert response.status_code == 503
     assert response.json()["failing"] == ["models"]
     assert "failing: database" in response.json()["checks"]["models"]["detail"]
+
+
+def test_gateway_asks_each_upstream_once_per_readiness_probe():
+    env = make_gateway_env()
+    Base.metadata.drop_all(env.models.engine)
+    env.client.get("/ready")
+    # A readiness probe that retried would double the load on a service already struggling.
+    assert [r.url.path for r in env.upstream_requests("models")] == ["/ready"]
+    assert [r.url.path for r in env.upstream_requests("registry")] == ["/ready"]

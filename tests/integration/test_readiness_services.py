@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
+from fastapi.testclient import TestClient
 
-from services.models.store import Base
+from services.models import config
+from services.models.main import create_app
 from tests.utils.models import make_models_env
 from tests.utils.registry import REGISTRY_DB
 from tests.utils.training import JOBS_URL, job_payload, make_training_env
@@ -23,10 +25,11 @@ def test_models_is_ready_with_its_tables_and_says_which_checks_passed():
 
 
 @pytest.mark.models
-def test_models_without_its_tables_is_not_ready_and_names_the_database():
-    env = make_models_env()
-    Base.metadata.drop_all(env.engine)
-    response = env.client.get("/ready")
+def test_models_pointed_at_a_database_without_its_tables_is_not_ready(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # relative default paths resolve here, never in the checkout
+    monkeypatch.setenv("SYNAPSE_MODELS_DATABASE_URL", f"sqlite+pysqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("SYNAPSE_MODELS_CREATE_SCHEMA", "false")
+    response = TestClient(create_app(config.Settings())).get("/ready")
     assert response.status_code == 503
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["failing"] == ["database"]
