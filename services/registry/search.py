@@ -8,6 +8,7 @@ on-commit callbacks).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -42,10 +43,10 @@ def document_id(name: str, number: int) -> str:
     return f"{name}:{number}"
 
 
-def index_version(version: ModelVersion) -> None:
-    """Index a version as it is now, once the change being made to it commits."""
-    document = version_document(version)
-    transaction.on_commit(lambda: _index(document), using=DB, robust=True)
+def index_versions(versions: Iterable[ModelVersion]) -> None:
+    """Index versions as they are now, once the change being made to them commits."""
+    documents = [version_document(version) for version in versions]
+    transaction.on_commit(lambda: _index(documents), using=DB, robust=True)
 
 
 def search_versions(
@@ -62,6 +63,7 @@ def search_versions(
     return ports().search.search(VERSIONS_INDEX, query, size=size, sort=["name", "-version"])
 
 
-def _index(document: dict[str, Any]) -> None:
-    doc_id = document_id(document["name"], document["version"])
-    ports().search.index(VERSIONS_INDEX, doc_id, document)
+def _index(documents: list[dict[str, Any]]) -> None:
+    search = ports().search
+    for document in documents:
+        search.index(VERSIONS_INDEX, document_id(document["name"], document["version"]), document)

@@ -152,7 +152,7 @@ def register_version(name: str, new: NewVersion) -> ModelVersion:
             raise ConflictError(
                 f"version {number} of {name!r} was registered concurrently"
             ) from exc
-        registry_search.index_version(version)
+        registry_search.index_versions([version])
         registry_events.version_registered(version)
     return version
 
@@ -175,6 +175,7 @@ def transition_version(
         if target == Stage.PRODUCTION and archive_existing:
             archived = _archive_production(name, actor)
         _set_stage(version, target, actor)
+        registry_search.index_versions([version, *archived])
         registry_events.version_moved(version, archived)
     return version, archived
 
@@ -259,4 +260,3 @@ def _set_stage(version: ModelVersion, target: Stage, actor: str) -> None:
     )
     version.stage = target
     version.save(update_fields=["stage", "updated_at"])
-    registry_search.index_version(version)

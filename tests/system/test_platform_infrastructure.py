@@ -247,43 +247,6 @@ def test_follower_skips_a_malformed_event_and_keeps_following(platform):
     assert follower.handled == 1
 
 
-def fail_saving(monkeypatch, name: str, number: int) -> None:
-    """Make the registry lose its database connection whenever it saves that version."""
-    from services.registry.models import ModelVersion
-
-    pk = ModelVersion.objects.get(model__name=name, version=number).pk
-    real_save = ModelVersion.save
-
-    def save(self, *args, **kwargs):
-        if self.pk == pk:
-            raise RuntimeError("connection lost")
-        return real_save(self, *args, **kwargs)
-
-    monkeypatch.setattr(ModelVersion, "save", save)
-
-
-@pytest.mark.registry
-def test_promotion_failing_half_way_leaves_search_and_the_bus_as_they_were(platform, monkeypatch):
-    versions = "/api/registry/api/v1/registered-models/churn/versions"
-    for number in (1, 2):
-        body = {"artifact_uri": f"file:///tmp/churn-{number}.npz"}
-        assert platform.gateway.post(versions, json=body).status_code == 201
-    platform.promote("churn", 1)
-    move = f"{versions}/2/transition"
-    assert platform.gateway.post(move, json={"stage": "Staging"}).status_code == 200
-    watcher = observe("models.versions")
-    envelopes(watcher)
-    fail_saving(monkeypatch, "churn", 2)
-    assert platform.gateway.post(move, json={"stage": "Production"}).status_code >= 500
-    assert platform.version("churn", 1)["stage"] == "Production"
-    search = platform.gateway.get("/api/registry/api/v1/search/versions", params={"name": "churn"})
-    assert [(d["version"], d["stage"]) for d in search.json()["items"]] == [
-        (2, "Staging"),
-        (1, "Production"),
-    ]
-    assert envelopes(watcher) == []
-
-
 @pytest.mark.inference
 def test_replica_forgets_its_record_of_a_version_a_later_promotion_archived(platform):
     v1 = platform.train("churn", seed=7)
