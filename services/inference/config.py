@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     readiness_max_backoff: float = Field(default=5.0, ge=0)
     # Seconds a registry version record stays in the cache port (promotions invalidate it).
     registry_cache_ttl: float = Field(default=300.0, gt=0)
-    # Consumer group of this replica on models.versions; give each replica its own.
+    # Seconds a "no such version" answer of the registry is remembered (registrations drop it).
+    registry_miss_ttl: float = Field(default=30.0, gt=0)
+    # Prefix of this replica's consumer group on models.versions; each replica appends an id
+    # of its own, so every replica sees every promotion.
     events_group: str = "inference"
     # Follow promotions in a background thread while serving (swap to each new Production
     # of a deployed model); off in tests, which call process_pending() themselves.
