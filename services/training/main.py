@@ -222,6 +222,7 @@ def _train_and_register(
         spec.n_features,
         seed=spec.seed,
         val_fraction=hyperparams.validation_fraction,
+        offset=spec.offset,
     )
     directory = job_directory(deps.artifact_root, job.model_name, job.id)
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_EPOCHS = 100
 MAX_SAMPLES = 100_000
 MAX_FEATURES = 64
+MAX_OFFSET = 1e7  # float32 features keep a resolution of 1 or better up to here
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
@@ -24,6 +25,8 @@ class DatasetSpec(BaseModel):
     n_samples: int = Field(ge=8, le=MAX_SAMPLES)
     n_features: int = Field(ge=1, le=MAX_FEATURES)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    # Raw telemetry (prices, counters, timestamps) often sits far from zero.
+    offset: float = Field(default=0.0, ge=-MAX_OFFSET, le=MAX_OFFSET)
 
 
 class Hyperparams(BaseModel):

@@ -97,9 +97,18 @@ def train_val_split(
 
 
 def make_dataset(
-    kind: str, n_samples: int, n_features: int, *, seed: int, val_fraction: float = 0.2
+    kind: str,
+    n_samples: int,
+    n_features: int,
+    *,
+    seed: int,
+    val_fraction: float = 0.2,
+    offset: float = 0.0,
 ) -> Dataset:
-    """Build a named synthetic dataset (see ``TASKS``) and split it reproducibly."""
+    """Build a named synthetic dataset (see ``TASKS``) and split it reproducibly.
+
+    ``offset`` is added to every raw feature, as raw telemetry far from zero carries it.
+    """
     if kind not in TASKS:
         raise ValidationError(f"unknown dataset kind {kind!r}; expected one of {sorted(TASKS)}")
     if n_samples < 4 or n_features < 1:
@@ -110,6 +119,8 @@ def make_dataset(
         X, y = make_linear_separable(n_samples, n_features, seed=seed)
     else:
         X, y = make_regression(n_samples, n_features, seed=seed)
+    if offset:
+        X = (X.astype(np.float64) + offset).astype(np.float32)
     X_tr, y_tr, X_val, y_val = train_val_split(X, y, val_fraction=val_fraction, seed=seed + 1)
     task = TASKS[kind]
     return Dataset(

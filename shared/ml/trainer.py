@@ -23,6 +23,8 @@ from shared.ml.schedules import make_schedule
 
 Model = layers.MLP | layers.LinearModel
 FLOAT_FIELDS = frozenset({"train_loss", "val_loss", "lr", "best_loss"})
+# Rows per forward pass when scoring a split: bounds the activations a wide MLP allocates.
+EVAL_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -199,9 +201,10 @@ class _Loop:
         self.optimizer.step(grads, lr=lr)
 
     def val_loss(self, X: FloatArray, y: NumberArray) -> float:
-        """Return the validation loss in eval mode."""
+        """Return the validation loss in eval mode, forwarding ``EVAL_ROWS`` rows at a time."""
+        dtype = np.float16 if self.amp else np.float32
         self.model.training = False
-        out = self.model.forward(X.astype(np.float16 if self.amp else np.float32))
+        out = np.concatenate([self.model.forward(X[rows].astype(dtype)) for rows in chunks(len(X))])
         self.model.training = True
         return _loss(self.config, self.dataset, out, y)[0]
 
@@ -415,9 +418,27 @@ def _to_artifact(
     return ModelArtifact(config.model, weights, list(dataset.feature_names), metadata)
 
 
+def chunks(n_rows: int) -> list[slice]:
+    """Return consecutive row slices of at most ``EVAL_ROWS`` rows covering ``n_rows``."""
+    return [slice(start, start + EVAL_ROWS) for start in range(0, n_rows, EVAL_ROWS)]
+
+
 def evaluate(artifact: ModelArtifact, X: FloatArray, y: NumberArray) -> dict[str, float]:
-    """Return task metrics of ``artifact`` on raw (unstandardised) inputs."""
+    """Return task metrics of ``artifact`` on raw (unstandardised) inputs, scored in chunks."""
+    outputs = [_outputs(artifact, X[rows]) for rows in chunks(len(X))]
+    pred = np.concatenate([p for p, _ in outputs])
+    probas = [q for _, q in outputs if q is not None]
+    return _task_metrics(y, pred, np.concatenate(probas) if probas else None)
+
+
+def _outputs(artifact: ModelArtifact, X: FloatArray) -> tuple[NumberArray, FloatArray | None]:
+    """Return the predictions of some rows and, for a classifier, their probabilities."""
     if artifact.metadata.get("task") == "regression" or artifact.kind == "linear":
-        return metrics.regression_metrics(y, artifact.predict(X))
-    proba = artifact.predict_proba(X)
-    return metrics.classification_metrics(y, artifact.predict(X), proba)
+        return artifact.predict(X), None
+    return artifact.predict(X), artifact.predict_proba(X)
+
+
+def _task_metrics(y: NumberArray, pred: NumberArray, proba: FloatArray | None) -> dict[str, float]:
+    if proba is None:
+        return metrics.regression_metrics(y, pred)
+    return metrics.classification_metrics(y, pred, proba)

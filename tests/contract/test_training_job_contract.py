@@ -57,3 +57,11 @@ def test_invalid_job_answers_a_validation_problem(env):
 def test_unknown_job_answers_a_not_found_problem(env):
     body = env.client.get(f"{JOBS_URL}/nope").json()
     assert set(body) >= {"error", "detail"} and body["error"] == "not_found"
+
+
+def test_warmup_cosine_job_with_accumulated_batches_reaches_its_floor_at_its_last_update(env):
+    params = hyperparams(epochs=3, batch_size=8, grad_accum_steps=3, schedule="warmup_cosine")
+    job = run_job(env, hyperparams={**params, "warmup_steps": 2})
+    rates = [epoch["lr"] for epoch in job["history"]]
+    assert rates[-1] == 0.0
+    assert rates[0] > rates[1] > 0.0

@@ -198,6 +198,7 @@ class Platform:
         seed: int = 7,
         kind: str = "classification",
         n_samples: int = 64,
+        dataset_offset: float = 0.0,
         **hyperparams: Any,
     ) -> Trained:
         """Run a training job through the gateway (Celery eager) and return it."""
@@ -208,6 +209,7 @@ class Platform:
                 "n_samples": n_samples,
                 "n_features": N_FEATURES,
                 "seed": seed,
+                "offset": dataset_offset,
             },
             "hyperparams": {"lr": 0.2, "epochs": 3, "batch_size": 16, "seed": seed, **hyperparams},
         }

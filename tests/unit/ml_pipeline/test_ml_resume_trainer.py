@@ -77,11 +77,11 @@ def test_resume_continues_the_step_count_and_schedule(tmp_path):
 
 
 def test_resume_restores_the_loss_scaler(tmp_path):
-    config = tiny_config(model="mlp", epochs=3, mixed_precision=True, loss_scale=2.0**24)
+    config = tiny_config(model="mlp", epochs=5, mixed_precision=True, loss_scale=2.0**24)
     dataset = tiny_dataset()
     manager = CheckpointManager(tmp_path)
     with pytest.raises(Interrupted):
-        train(config, dataset, seed=SEED, on_epoch=stop_at(1), checkpoints=manager)
+        train(config, dataset, seed=SEED, on_epoch=stop_at(3), checkpoints=manager)
     scaler = manager.load_latest().scaler
     assert scaler["skipped_steps"] > 0 and scaler["scale"] < 2.0**24
     resumed = train(config, dataset, seed=SEED, checkpoints=manager)
