@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 INFRA_STAMP := $(VENV)/.infra-$(shell cat requirements-infra.txt | cksum | cut -d' ' -f1)
 DEMO_DIR ?= build/demo
 
-.PHONY: install install-infra test lint suite harness-test infra-unit checks verify demo clean \
-	infra-up infra-down infra-status test-infra
+.PHONY: install install-infra test lint suite harness-test infra-unit devstack-unit checks verify \
+	demo clean infra-up infra-down infra-status test-infra up down status
 
 install: $(STAMP)
 
@@ -26,7 +26,7 @@ $(INFRA_STAMP): requirements-infra.txt | $(STAMP)
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared environment services harness infra
+	$(PY) -m mypy shared environment services harness infra devstack
 	$(VENV)/bin/lint-imports --no-cache
 
 suite: install
@@ -38,13 +38,16 @@ harness-test: install
 infra-unit: install
 	$(PY) -m pytest infra/tests/unit
 
+devstack-unit: install
+	$(PY) -m pytest devstack/tests
+
 checks: install
 	$(PY) -m pytest checks
 
 verify: install
 	$(PY) -m harness verify --quick
 
-test: lint suite harness-test infra-unit checks verify
+test: lint suite harness-test infra-unit devstack-unit checks verify
 
 demo: install
 	$(PY) -m harness demo --out $(DEMO_DIR)
@@ -60,6 +63,17 @@ infra-status: install
 
 test-infra: install
 	$(PY) -m pytest infra/tests/live
+
+# The built services as local processes: embedded defaults, or the real stack when
+# `eval "$$(.venv/bin/python -m infra env)"` ran first (see README, Run the platform locally).
+up: install
+	$(PY) -m devstack up
+
+down: install
+	$(PY) -m devstack down
+
+status: install
+	$(PY) -m devstack status
 
 clean:
 	rm -rf build var .pytest_cache .ruff_cache

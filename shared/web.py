@@ -1,10 +1,10 @@
-"""Build FastAPI apps the same way in every service: health, error handlers, docs."""
+"""Build FastAPI apps the same way in every service: health, readiness, error handlers, docs."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.discovery import registered
 from shared.errors import SynapseError
+from shared.readiness import READY_PATH, ReadinessCheck, run_checks
 
 HealthCheck = Callable[[], dict[str, Any]]
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -32,10 +33,16 @@ def create_service_app(
     version: str = "1.0.0",
     health: HealthCheck | None = None,
     lifespan: Lifespan[FastAPI] | None = None,
+    ready: Mapping[str, ReadinessCheck] | None = None,
 ) -> FastAPI:
-    """Create a FastAPI app named after the service with /health and JSON problem errors."""
+    """Create a FastAPI app named after the service with /health, /ready and JSON problems.
+
+    ``ready`` names the checks /ready runs; a service adds more later through
+    ``app.state.ready_checks`` (a dict, check name -> check).
+    """
     app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=announced(name, lifespan))
     app.state.service_name = name
+    app.state.ready_checks = dict(ready or {})
 
     @app.get("/health", tags=["ops"])
     def health_endpoint() -> JSONResponse:
@@ -43,6 +50,12 @@ def create_service_app(
         healthy = extra.pop("healthy", True)
         body = {"service": name, "status": "ok" if healthy else "unavailable", **extra}
         return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get(READY_PATH, tags=["ops"])
+    def ready_endpoint(request: Request) -> JSONResponse:
+        report = run_checks(name, request.app.state.ready_checks)
+        media_type = None if report.ready else PROBLEM_MEDIA_TYPE
+        return JSONResponse(report.to_body(), report.status_code, media_type=media_type)
 
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware, service=name)

@@ -1,14 +1,19 @@
-"""A /health endpoint each Django service mounts in its URLconf, and its table check."""
+"""/health and /ready endpoints each Django service mounts in its URLconf, and their checks."""
 
 from __future__ import annotations
 
 from django.apps import apps
-from django.db import DatabaseError, router
+from django.db import DatabaseError, connections, router
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
+from shared.readiness import ReadinessCheck, run_checks
 from shared.services import SERVICES
+from shared.web import PROBLEM_MEDIA_TYPE
+
+DEFAULT_ALIAS = "default"
 
 
 def check_tables(service: str) -> None:
@@ -24,8 +29,56 @@ def check_tables(service: str) -> None:
         model._default_manager.using(router.db_for_read(model)).order_by().first()
 
 
+def unapplied_migrations(label: str, alias: str) -> list[str]:
+    """Return the app's migrations not yet applied on database ``alias``, in plan order."""
+    executor = MigrationExecutor(connections[alias])
+    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] == label]
+    plan = executor.migration_plan(targets)
+    return [
+        f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards
+    ]
+
+
+def database_check(alias: str) -> ReadinessCheck:
+    """Return a check that database ``alias`` accepts a connection."""
+
+    def check() -> str | None:
+        try:
+            connections[alias].ensure_connection()
+        except DatabaseError as exc:
+            return f"database {alias} unreachable ({type(exc).__name__})"
+        return None
+
+    return check
+
+
+def migrations_check(label: str, alias: str) -> ReadinessCheck:
+    """Return a check that every migration of app ``label`` is applied on ``alias``."""
+
+    def check() -> str | None:
+        try:
+            pending = unapplied_migrations(label, alias)
+        except DatabaseError as exc:
+            return f"migration state of {alias} unreadable ({type(exc).__name__})"
+        if pending:
+            return f"unapplied migrations on {alias}: {', '.join(pending)}"
+        return None
+
+    return check
+
+
+def readiness_checks(service: str) -> dict[str, ReadinessCheck]:
+    """Return the /ready checks of a Django service: its database answers and is migrated."""
+    spec = SERVICES.get(service)
+    alias = (spec.database if spec else None) or DEFAULT_ALIAS
+    checks = {"database": database_check(alias)}
+    if spec is not None and spec.app_label is not None:
+        checks["migrations"] = migrations_check(spec.app_label, alias)
+    return checks
+
+
 def health_urlpatterns(service: str) -> list[URLPattern]:
-    """Return the URL patterns serving GET /health for a service."""
+    """Return the URL patterns serving GET /health and GET /ready for a service."""
 
     @require_GET
     def health(request: HttpRequest) -> JsonResponse:
@@ -36,4 +89,10 @@ def health_urlpatterns(service: str) -> list[URLPattern]:
                 return JsonResponse({"service": service, "status": "unavailable"}, status=503)
         return JsonResponse({"service": service, "status": "ok"})
 
-    return [path("health", health, name="health")]
+    @require_GET
+    def ready(request: HttpRequest) -> JsonResponse:
+        report = run_checks(service, readiness_checks(service))
+        content_type = "application/json" if report.ready else PROBLEM_MEDIA_TYPE
+        return JsonResponse(report.to_body(), status=report.status_code, content_type=content_type)
+
+    return [path("health", health, name="health"), path("ready", ready, name="ready")]

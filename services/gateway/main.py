@@ -32,6 +32,7 @@ from shared.errors import (
     SynapseError,
     UnsupportedMediaTypeError,
 )
+from shared.readiness import READY_PATH, ReadinessCheck
 from shared.services import SERVICES
 from shared.web import create_service_app
 
@@ -232,6 +233,42 @@ def services_health(upstreams: Upstreams, correlation_id: str) -> dict:
     return {"status": "ok" if healthy else "degraded", "services": report}
 
 
+def upstream_ready_check(upstreams: Upstreams, service: str) -> ReadinessCheck:
+    """Return a check that asks one upstream service for its /ready."""
+
+    def check() -> str | None:
+        try:
+            answer = upstreams.client(service).get(READY_PATH)
+        except SynapseError as exc:
+            return f"{service} unreachable: {exc.message}"
+        if answer.status_code == 200:
+            return None
+        return f"{service} answered {answer.status_code}{failing_checks(answer)}"
+
+    return check
+
+
+def failing_checks(answer: Any) -> str:
+    """Return ", failing: a, b" from a /ready problem body, or "" when it names none."""
+    try:
+        failing = answer.json().get("failing")
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(failing, list) or not failing:
+        return ""
+    return f", failing: {', '.join(str(name) for name in failing)}"
+
+
+def readiness_checks(upstreams: Upstreams) -> dict[str, ReadinessCheck]:
+    """Return one readiness check per routable service whose code exists (manifest ``built``)."""
+    # A service still to come has no process to ask; counting it would keep /ready at 503.
+    return {
+        service: upstream_ready_check(upstreams, service)
+        for service in upstreams.services
+        if SERVICES[service].built
+    }
+
+
 def app_settings(request: Request) -> Settings:
     """Return the settings the app was built with."""
     return request.app.state.settings
@@ -301,7 +338,7 @@ def create_app(
         yield
         upstreams.close()
 
-    app = create_service_app("gateway", lifespan=lifespan)
+    app = create_service_app("gateway", lifespan=lifespan, ready=readiness_checks(upstreams))
     app.state.settings = settings
     app.state.upstreams = upstreams
     app.middleware("http")(correlate)

@@ -370,7 +370,9 @@ def create_app(
             if thread is not None:
                 await anyio.to_thread.run_sync(thread.stop)
 
-    app = create_service_app("inference", health=readiness.health, lifespan=lifespan)
+    app = create_service_app(
+        "inference", health=readiness.health, lifespan=lifespan, ready={"registry": readiness.check}
+    )
     app.state.settings = settings
     app.state.server = server
     app.state.readiness = readiness

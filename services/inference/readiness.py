@@ -55,6 +55,14 @@ class Readiness:
             detail = f"registry not ready after {self.probes} probes"
         return {"healthy": False, "status": self.state, "detail": detail}
 
+    def check(self) -> str | None:
+        """Return None when the registry answered at startup and still does (for /ready)."""
+        if not self.ready:
+            return str(self.health()["detail"])
+        if not self._probe():
+            return "the registry no longer answers ready"
+        return None
+
     def require(self) -> None:
         """Raise 503 unless the service is ready to serve."""
         if not self.ready:

@@ -26,6 +26,7 @@ from services.models.schemas import (
 )
 from services.models.store import Base, ModelRecord, ModelRepository
 from shared.db import make_engine, make_session_factory, session_scope
+from shared.readiness import schema_check
 from shared.utils.timeutils import to_utc, utcnow
 from shared.web import create_service_app
 
@@ -173,7 +174,8 @@ def create_app(
     if session_factory is None:
         session_factory = build_session_factory(settings)
     catalog = ModelCatalog(session_factory, clock or utcnow)
-    app = create_service_app("models", health=catalog.health)
+    ready = {"database": schema_check(session_factory, Base.metadata)}
+    app = create_service_app("models", health=catalog.health, ready=ready)
     app.state.settings = settings
     app.state.catalog = catalog
     app.include_router(router)

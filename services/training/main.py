@@ -19,6 +19,7 @@ from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
 from services.training.events import announcing
 from services.training.outputs import upload_job_outputs
+from services.training.readiness import QueueProbe
 from services.training.schemas import (
     DatasetSpec,
     Hyperparams,
@@ -37,6 +38,7 @@ from shared.ml.data import make_dataset
 from shared.ml.files import resolve_inside
 from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
+from shared.readiness import schema_check
 from shared.storage.base import ObjectStore
 from shared.utils.distributed import DistributedLock, LockFactory
 from shared.utils.timeutils import utcnow
@@ -342,16 +344,24 @@ def app_dispatch(request: Request) -> Dispatch:
     return functools.partial(dispatch_run_job, celery)
 
 
+def app_queue(request: Request) -> QueueProbe:
+    """Return the probe that tells whether a worker will take a job."""
+    return request.app.state.queue
+
+
 TrainingDep = Annotated[TrainingDeps, Depends(app_deps)]
 DispatchDep = Annotated[Dispatch, Depends(app_dispatch)]
+QueueDep = Annotated[QueueProbe, Depends(app_queue)]
 router = APIRouter(prefix=JOBS_PATH, tags=["jobs"])
 
 
 @router.post("", status_code=202, response_model=JobAccepted)
 def create_job(
-    body: JobCreate, response: Response, deps: TrainingDep, dispatch: DispatchDep
+    body: JobCreate, response: Response, deps: TrainingDep, dispatch: DispatchDep, queue: QueueDep
 ) -> JobAccepted:
-    """Queue a training job and point at it with ``Location``."""
+    """Queue a training job and point at it with ``Location``; 503 when no worker can run it."""
+    # Refused before the job is stored: a job accepted with no worker would wait forever.
+    queue.require()
     record = submit_job(body, deps, dispatch)
     response.headers["Location"] = f"{JOBS_PATH}/{record.id}"
     return JobAccepted.model_validate({"id": record.id, "status": record.status})
@@ -376,9 +386,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """Build the training API; ``overrides`` replace TrainingDeps fields (tests, demos)."""
     settings = settings or get_settings()
     deps = build_deps(settings, **overrides)
-    app = create_service_app("training")
+    celery = make_celery_app(settings, runner=task_runner(lambda: deps))
+    queue = QueueProbe(celery)
+    ready = {
+        "database": schema_check(deps.session_factory, store.Base.metadata),
+        "queue": queue.check,
+    }
+    app = create_service_app("training", ready=ready)
     app.state.settings = settings
     app.state.deps = deps
-    app.state.celery = make_celery_app(settings, runner=task_runner(lambda: deps))
+    app.state.celery = celery
+    app.state.queue = queue
     app.include_router(router)
     return app

@@ -71,6 +71,20 @@ def test_registered_versions_are_searchable_with_their_current_stage(platform):
 
 
 @pytest.mark.registry
+def test_search_shows_a_replaced_production_version_as_archived(platform):
+    for seed in (7, 8, 9):
+        platform.train("churn", seed=seed)
+    for version in (1, 2, 3):
+        platform.promote("churn", version)
+    search = "/api/registry/api/v1/search/versions"
+    production = platform.gateway.get(search, params={"stage": "Production"}).json()
+    assert [(d["name"], d["version"]) for d in production["items"]] == [("churn", 3)]
+    churn = platform.gateway.get(search, params={"name": "churn"}).json()
+    stages = [(d["version"], d["stage"]) for d in churn["items"]]
+    assert stages == [(3, "Production"), (2, "Archived"), (1, "Archived")]
+
+
+@pytest.mark.registry
 @pytest.mark.parametrize(
     "params", [{"stage": "Live"}, {"size": "0"}, {"size": "x"}, {"name": "../etc"}]
 )
@@ -179,6 +193,25 @@ def test_promotion_event_invalidates_the_cache_and_swaps_the_deployed_model(plat
         "version": 2,
         "previous_version": 1,
     }
+
+
+@pytest.mark.inference
+def test_rolling_back_after_a_promotion_reads_the_archived_version_as_the_registry_has_it(
+    platform,
+):
+    v1 = platform.train("churn", seed=7)
+    v2 = platform.train("churn", seed=8)
+    follower = platform.inference.state.follower
+    platform.promote("churn", v1.version)
+    assert follower.process_pending() == 3
+    assert platform.deploy("churn", v1.version).status_code == 200
+    platform.promote("churn", v2.version)
+    assert follower.process_pending() == 1
+    assert platform.predict("churn", rows()).json()["version"] == v2.version
+    assert platform.deploy("churn", v1.version).status_code == 200
+    registry_record = platform.version("churn", v1.version)
+    assert registry_record["stage"] == "Archived"
+    assert get_cache().get_json(record_key("churn", v1.version)) == registry_record
 
 
 @pytest.mark.inference
