@@ -7,14 +7,14 @@ after a failed deploy is deployable at once; ``model.version.promoted`` drops th
 registry records of the promoted version and of the versions it archived, and when this
 replica serves that model it swaps to the promoted version (announcing the deployment) if the
 registry still has that version in Production. Every replica joins with a consumer group of its
-own (the configured prefix plus the replica's id), so every replica sees every event.
+own (SYNAPSE_INFERENCE_EVENTS_GROUP, unique per replica by default), so every replica sees every
+event, and a restarted replica given the same group resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from typing import Any
 
 from services.inference.registry_cache import CachedRegistry
@@ -51,13 +51,12 @@ def publish_deployed(bus: EventBus, name: str, version: int, previous: int | Non
 class PromotionFollower:
     """Consume promotion events: invalidate cached lookups and follow the new Production."""
 
-    def __init__(self, server: Any, registry: CachedRegistry, bus: EventBus, prefix: str) -> None:
+    def __init__(self, server: Any, registry: CachedRegistry, bus: EventBus, group: str) -> None:
         self.server = server
         self.registry = registry
         self.bus = bus
         self.handled = 0
-        self.replica_id = uuid.uuid4().hex[:12]
-        self.group = f"{prefix}-{self.replica_id}"
+        self.group = group
         self.consumer = bus.subscribe(PROMOTIONS_TOPIC, self.group, auto_offset_reset="latest")
         # A new group starts at the end of the topic when it first polls: poll now and commit
         # that position, so neither a late first poll nor an eviction and rejoin can skip

@@ -57,7 +57,7 @@ def follower_for(bus, server, cache=None, registry=None) -> PromotionFollower:
         for number in (1, 2, 3, 4):
             registry.add("churn", number, f"churn/v{number}/model.npz")
     cached = CachedRegistry(registry.client(), cache or InMemoryCache())
-    return PromotionFollower(server, cached, bus, "inference")
+    return PromotionFollower(server, cached, bus, "inference-a")
 
 
 def test_promotions_before_start_up_are_not_replayed(bus):
