@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.services import env_prefix
+
+
+def replica_group() -> str:
+    """Return a consumer group name of its own for one inference replica."""
+    return f"inference-{uuid.uuid4().hex[:12]}"
 
 
 class Settings(BaseSettings):
@@ -30,8 +36,11 @@ class Settings(BaseSettings):
     readiness_max_backoff: float = Field(default=5.0, ge=0)
     # Seconds a registry version record stays in the cache port (promotions invalidate it).
     registry_cache_ttl: float = Field(default=300.0, gt=0)
-    # Consumer group of this replica on models.versions; give each replica its own.
-    events_group: str = "inference"
+    # Seconds a "no such version" answer of the registry is remembered (registrations drop it).
+    registry_miss_ttl: float = Field(default=30.0, gt=0)
+    # Consumer group of this replica on models.versions: every replica needs one of its own
+    # (each must see every promotion); keep it across restarts to resume where it stopped.
+    events_group: str = Field(default_factory=replica_group)
     # Follow promotions in a background thread while serving (swap to each new Production
     # of a deployed model); off in tests, which call process_pending() themselves.
     follow_promotions: bool = False

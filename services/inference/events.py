@@ -1,11 +1,14 @@
 """What inference announces and follows: deployments out, promotions in.
 
 Publishes ``deployment.swapped`` (a model deployed: name, version, previous version) on
-topic inference.deployments whenever a version starts serving. Consumes
-``model.version.promoted`` from models.versions: it drops the cached registry records of
-the promoted version and of the versions it archived, and when this replica serves that
-model it swaps to the promoted version (announcing the deployment). Each replica should use
-its own consumer group (SYNAPSE_INFERENCE_EVENTS_GROUP) so every replica sees every event.
+topic inference.deployments whenever a version starts serving. Consumes from models.versions:
+``model.version.registered`` drops a cached "no such version" answer, so a version registered
+after a failed deploy is deployable at once; ``model.version.promoted`` drops the cached
+registry records of the promoted version and of the versions it archived, and when this
+replica serves that model it swaps to the promoted version (announcing the deployment) if the
+registry still has that version in Production. Every replica joins with a consumer group of its
+own (SYNAPSE_INFERENCE_EVENTS_GROUP, unique per replica by default), so every replica sees every
+event, and a restarted replica given the same group resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ class PromotionFollower:
         self.registry = registry
         self.bus = bus
         self.handled = 0
-        self.consumer = bus.subscribe(PROMOTIONS_TOPIC, group, auto_offset_reset="latest")
+        self.group = group
+        self.consumer = bus.subscribe(PROMOTIONS_TOPIC, self.group, auto_offset_reset="latest")
         # A new group starts at the end of the topic when it first polls: poll now and commit
         # that position, so neither a late first poll nor an eviction and rejoin can skip
         # promotions published after start-up.
@@ -79,7 +83,10 @@ class PromotionFollower:
         return False
 
     def handle(self, envelope: EventEnvelope) -> None:
-        """Apply one event: only promotions matter to inference."""
+        """Apply one event: registrations and promotions matter to inference."""
+        if envelope.type == EventType.MODEL_VERSION_REGISTERED:
+            self.registry.forget_missing(envelope.data["name"], int(envelope.data["version"]))
+            return
         if envelope.type != EventType.MODEL_VERSION_PROMOTED:
             return
         name, version = envelope.data["name"], int(envelope.data["version"])
@@ -87,7 +94,9 @@ class PromotionFollower:
             self.registry.invalidate(name, int(number))
         current = deployed_version(self.server, name)
         if current is not None and current != version:
-            self.server.deploy(name, version)
+            # Delivery is at least once and a redelivered promotion can arrive after a newer
+            # one: swap only while the registry (not the event) has the version in Production.
+            self.server.deploy(name, version, stage="Production")
             publish_deployed(self.bus, name, version, current)
         self.handled += 1
 

@@ -36,6 +36,7 @@ from shared.backends import get_bus, get_cache, get_storage
 from shared.clients.registry import RegistryClient
 from shared.deps import BusDep
 from shared.errors import (
+    ConflictError,
     NotFoundError,
     ValidationError,
 )
@@ -156,9 +157,12 @@ class ModelServer:
         self._cache = ModelCache(max_models, on_release)
         self._deployments: dict[str, Deployment] = {}
 
-    def deploy(self, name: str, version: int) -> Deployment:
-        """Load ``version`` of ``name`` from the registry and swap it in atomically."""
-        deployment = self._describe(name, version)
+    def deploy(self, name: str, version: int, *, stage: str | None = None) -> Deployment:
+        """Load ``version`` of ``name`` from the registry and swap it in atomically.
+
+        With ``stage``, refuse (409) unless the registry has the version in that stage.
+        """
+        deployment = self._describe(name, version, stage)
         with self._lock:
             current = self._deployments.get(name)
             model = self._cache.get(deployment.key)
@@ -244,8 +248,10 @@ class ModelServer:
             "errors": deployment.errors,
         }
 
-    def _describe(self, name: str, version: int) -> Deployment:
+    def _describe(self, name: str, version: int, stage: str | None = None) -> Deployment:
         record = self.registry.get_version(name, version)
+        if stage is not None and record.get("stage") != stage:
+            raise ConflictError(f"version {version} of {name!r} is not in {stage}")
         uri = record.get("artifact_uri")
         if not isinstance(uri, str) or not uri:
             raise ValidationError(f"version {version} of {name!r} has no artifact")
@@ -327,7 +333,12 @@ def create_app(
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
     client = registry_client or RegistryClient.from_url(settings.registry_url)
-    registry = CachedRegistry(client, get_cache(), ttl=settings.registry_cache_ttl)
+    registry = CachedRegistry(
+        client,
+        get_cache(),
+        ttl=settings.registry_cache_ttl,
+        miss_ttl=settings.registry_miss_ttl,
+    )
     server = ModelServer(
         registry,
         artifact_root=settings.artifact_root,

@@ -3,6 +3,9 @@
 A version's record is read on every deploy and on every promotion the service follows; the
 cache keeps it across replicas. Keys name the model and the version, so a new version is
 never served from an older entry; promotion events invalidate the versions they touch.
+A version the registry does not have is remembered for a short while too (``miss_ttl``), so
+a deploy loop retrying an unknown version does not hammer the registry; registration events
+drop that answer.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from typing import Any
 
 from shared.cache.base import Cache
 from shared.clients.registry import RegistryClient
-from shared.errors import SynapseError
+from shared.errors import NotFoundError, SynapseError
 
 KEY_PREFIX = "inference:registry:"
 DEFAULT_TTL = 300.0
+DEFAULT_MISS_TTL = 30.0
 
 
 def record_key(name: str, version: int) -> str:
@@ -23,13 +27,26 @@ def record_key(name: str, version: int) -> str:
     return f"{KEY_PREFIX}{name}:v{version}"
 
 
+def missing_key(name: str, version: int) -> str:
+    """Return the cache key remembering that the registry has no such version."""
+    return f"{KEY_PREFIX}{name}:v{version}:missing"
+
+
 class CachedRegistry(RegistryClient):
     """The registry client whose version lookups go through the cache first."""
 
-    def __init__(self, registry: RegistryClient, cache: Cache, *, ttl: float = DEFAULT_TTL) -> None:
+    def __init__(
+        self,
+        registry: RegistryClient,
+        cache: Cache,
+        *,
+        ttl: float = DEFAULT_TTL,
+        miss_ttl: float = DEFAULT_MISS_TTL,
+    ) -> None:
         super().__init__(registry.client)
         self.cache = cache
         self.ttl = ttl
+        self.miss_ttl = miss_ttl
         self.hits = 0
         self.misses = 0
 
@@ -40,14 +57,26 @@ class CachedRegistry(RegistryClient):
         if cached is not None:
             self.hits += 1
             return cached
+        missing = self._read(missing_key(name, version))
+        if missing is not None:
+            self.hits += 1
+            raise NotFoundError(missing["detail"])
         self.misses += 1
-        record = super().get_version(name, version)
-        self._write(key, record)
+        try:
+            record = super().get_version(name, version)
+        except NotFoundError as exc:
+            self._write(missing_key(name, version), {"detail": exc.message}, self.miss_ttl)
+            raise
+        self._write(key, record, self.ttl)
         return record
 
     def invalidate(self, name: str, version: int) -> bool:
         """Drop a version's cached record; return whether it was cached."""
         return self.cache.delete(record_key(name, version))
+
+    def forget_missing(self, name: str, version: int) -> bool:
+        """Drop a cached "no such version" answer; return whether there was one."""
+        return self.cache.delete(missing_key(name, version))
 
     def _read(self, key: str) -> dict[str, Any] | None:
         # A cache outage must not stop serving: fall back to the registry.
@@ -58,8 +87,8 @@ class CachedRegistry(RegistryClient):
         value = None if text is None else json.loads(text)
         return value if isinstance(value, dict) else None
 
-    def _write(self, key: str, record: dict[str, Any]) -> None:
+    def _write(self, key: str, record: dict[str, Any], ttl: float) -> None:
         try:
-            self.cache.set_json(key, record, ttl=self.ttl)
+            self.cache.set_json(key, record, ttl=ttl)
         except SynapseError:
             return

@@ -79,11 +79,13 @@ def write_hostile_npz(path: Path, marker: Path, *, keys: tuple[str, ...] = ("w/W
 
 @dataclass
 class FakeRegistry:
-    """Registry double behind an httpx transport: versions, scripted health, request log."""
+    """Registry double behind an httpx transport: versions, scripted answers, request log."""
 
     versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     health: list[int] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    # Statuses answered to the next version lookups instead of the record (an outage).
+    lookup_failures: list[int] = field(default_factory=list)
 
     def add(self, name: str, version: int, artifact_uri: str, **fields: Any) -> dict[str, Any]:
         """Register a version record and return it."""
@@ -101,6 +103,9 @@ class FakeRegistry:
             return httpx.Response(status, json={"service": "registry"})
         parts = path.strip("/").split("/")
         if len(parts) == 6 and parts[:3] + parts[4:5] == VERSION_ROUTE:
+            if self.lookup_failures:
+                status = self.lookup_failures.pop(0)
+                return httpx.Response(status, json={"error": "unavailable", "detail": "restarting"})
             record = self.versions.get((parts[3], int(parts[5])))
             if record is not None:
                 return httpx.Response(200, json=record)

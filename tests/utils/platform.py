@@ -146,6 +146,22 @@ def client_for(service: str, transport: httpx.BaseTransport) -> ServiceClient:
 
 
 @dataclass
+class Replica:
+    """One more inference replica on the slice: its app and an HTTP client that reaches it."""
+
+    app: FastAPI
+    http: httpx.Client
+
+    def deploy(self, name: str, version: int) -> httpx.Response:
+        """Ask this replica to serve ``version`` of ``name``."""
+        return self.http.post(f"/api/v1/deployments/{name}", json={"version": version})
+
+    def predict(self, name: str, rows: list[dict[str, Any]]) -> httpx.Response:
+        """Predict on this replica."""
+        return self.http.post(f"/api/v1/models/{name}/predict", json={"instances": rows})
+
+
+@dataclass
 class Platform:
     """Handles on the running slice; tests drive it through the gateway."""
 
@@ -155,7 +171,20 @@ class Platform:
     training: FastAPI
     gateway: TestClient
     trainer: RecordingTrainer
+    transport: InProcessTransport
+    stack: ExitStack
     sleeps: list[float] = field(default_factory=list)
+
+    def start_replica(self) -> Replica:
+        """Start another inference replica on the same registry, ports and artifact root."""
+        app = create_inference(
+            inference_settings(self.root),
+            RegistryClient(client_for("registry", self.transport)),
+            sleep=self.registry.sleep,
+        )
+        served = ServedApp(app, self.stack)
+        http = self.stack.enter_context(httpx.Client(transport=served, base_url="http://replica"))
+        return Replica(app, http)
 
     @property
     def server(self) -> ModelServer:
@@ -243,19 +272,23 @@ def reference_predictions(
     return labels.tolist(), np.where(labels == 1, p1, 1.0 - p1).tolist()
 
 
-def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
-    """Start registry → inference (waits for the registry) → training → gateway."""
-    warming = WarmingUp(registry_wsgi)
-    transport = InProcessTransport({"registry": warming})
-    settings = InferenceSettings(
+def inference_settings(root: Path) -> InferenceSettings:
+    """Return the settings every inference replica of the slice starts with."""
+    return InferenceSettings(
         artifact_root=root,
         registry_url="http://registry",
         readiness_attempts=8,
         readiness_backoff=0.25,
         readiness_max_backoff=2.0,
     )
+
+
+def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
+    """Start registry → inference (waits for the registry) → training → gateway."""
+    warming = WarmingUp(registry_wsgi)
+    transport = InProcessTransport({"registry": warming})
     registry = RegistryClient(client_for("registry", transport))
-    inference = create_inference(settings, registry, sleep=warming.sleep)
+    inference = create_inference(inference_settings(root), registry, sleep=warming.sleep)
     transport.mount("inference", ServedApp(inference, stack))
     trainer = RecordingTrainer()
     training = create_training(
@@ -269,7 +302,7 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
     gw_settings = GatewaySettings(upstreams={name: f"http://{name}" for name in SERVICES})
     factory = make_client_factory(gw_settings, transport=transport, sleep=lambda _: None)
     gateway = stack.enter_context(TestClient(create_gateway(gw_settings, factory)))
-    return Platform(root, warming, inference, training, gateway, trainer)
+    return Platform(root, warming, inference, training, gateway, trainer, transport, stack)
 
 
 @pytest.fixture

@@ -229,3 +229,16 @@ def test_health_reports_starting_before_the_wait_has_run(tmp_path):
     response = TestClient(env.app).get("/health")
     assert response.status_code == 503
     assert response.json()["status"] == "starting"
+
+
+def test_deploy_refused_during_a_registry_outage_succeeds_once_it_recovers(tmp_path):
+    env = make_env(tmp_path)
+    env.publish("churn", 1, make_artifact())
+    env.registry.lookup_failures = [503]
+    with running(env) as client:
+        during = client.post("/api/v1/deployments/churn", json={"version": 1})
+        assert during.status_code >= 500, during.text
+        after = client.post("/api/v1/deployments/churn", json={"version": 1})
+        assert after.status_code == 200, after.text
+        served = client.post("/api/v1/models/churn/predict", json={"instances": ROWS})
+        assert served.json()["version"] == 1

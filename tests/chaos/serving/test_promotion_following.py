@@ -27,7 +27,7 @@ def test_replica_that_crashed_while_following_a_promotion_serves_it_after_restar
     assert platform.deploy("churn", v1.version).status_code == 200
     platform.promote("churn", v2.version)
 
-    def out_of_memory(name, version):
+    def out_of_memory(name, version, **_):
         raise MemoryError("cannot allocate the model")
 
     follower = platform.inference.state.follower

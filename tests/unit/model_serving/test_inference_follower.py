@@ -24,7 +24,7 @@ class Server:
     def snapshot(self) -> dict:
         return {"items": [{"name": n, "version": v} for n, v in sorted(self.serving.items())]}
 
-    def deploy(self, name: str, version: int) -> None:
+    def deploy(self, name: str, version: int, stage: str | None = None) -> None:
         self.swaps.append((name, version))
         self.serving[name] = version
 
@@ -51,9 +51,13 @@ def bus(clock):
     return bus
 
 
-def follower_for(bus, server, cache=None) -> PromotionFollower:
-    registry = CachedRegistry(FakeRegistry().client(), cache or InMemoryCache())
-    return PromotionFollower(server, registry, bus, "inference-a")
+def follower_for(bus, server, cache=None, registry=None) -> PromotionFollower:
+    if registry is None:
+        registry = FakeRegistry()
+        for number in (1, 2, 3, 4):
+            registry.add("churn", number, f"churn/v{number}/model.npz")
+    cached = CachedRegistry(registry.client(), cache or InMemoryCache())
+    return PromotionFollower(server, cached, bus, "inference-a")
 
 
 def test_promotions_before_start_up_are_not_replayed(bus):
@@ -67,7 +71,7 @@ def test_a_promotion_after_an_eviction_is_still_followed(bus, clock):
     server = Server({"churn": 1})
     follower = follower_for(bus, server)
     clock.advance(5.0)  # silent for longer than its session ...
-    bus.subscribe("models.versions", "inference-a").close()  # ... so the next join evicts it
+    bus.subscribe("models.versions", follower.group).close()  # ... so the next join evicts it
     promote(bus, "churn", 2, [1])
     assert follower.process_pending() == 1
     assert server.swaps == [("churn", 2)]
@@ -97,5 +101,5 @@ def test_handled_events_are_committed_for_the_group(bus):
     promote(bus, "churn", 1, [])
     follower.process_pending()
     follower.close()
-    rejoined = bus.subscribe("models.versions", "inference-a", auto_offset_reset="earliest")
+    rejoined = bus.subscribe("models.versions", follower.group, auto_offset_reset="earliest")
     assert drain(rejoined) == []
