@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import DatabaseError, connections, router
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
@@ -30,12 +30,17 @@ def check_tables(service: str) -> None:
 
 
 def unapplied_migrations(label: str, alias: str) -> list[str]:
-    """Return the app's migrations not yet applied on database ``alias``, in plan order."""
-    executor = MigrationExecutor(connections[alias])
-    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] == label]
-    plan = executor.migration_plan(targets)
+    """Return the app's migrations not recorded as applied on database ``alias``, by name.
+
+    Every migration counts, not only those on the way to the app's leaf: a history with a gap
+    (a later migration applied, an earlier one not) plans nothing towards the leaf, yet the schema
+    still lacks what the earlier one creates.
+    """
+    loader = MigrationLoader(connections[alias])
     return [
-        f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards
+        f"{app}.{name}"
+        for app, name in sorted(loader.graph.nodes)
+        if app == label and (app, name) not in loader.applied_migrations
     ]
 
 
