@@ -5,10 +5,12 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 INFRA_STAMP := $(VENV)/.infra-$(shell cat requirements-infra.txt | cksum | cut -d' ' -f1)
+FUZZ_VENV := .venv-fuzz
+FUZZ_STAMP := $(FUZZ_VENV)/.installed-$(shell cat requirements-fuzz.txt | cksum | cut -d' ' -f1)
 DEMO_DIR ?= build/demo
 
 .PHONY: install install-infra test lint suite harness-test infra-unit devstack-unit checks verify \
-	demo clean infra-up infra-down infra-status test-infra up down status
+	demo clean infra-up infra-down infra-status test-infra up down status fuzz
 
 install: $(STAMP)
 
@@ -74,6 +76,16 @@ down: install
 
 status: install
 	$(PY) -m devstack status
+
+# Schemathesis (all checks) against every service `make up` runs; exit 1 on any failure.
+# Its own virtualenv: schemathesis needs a newer pytest than the suite pins.
+fuzz: install $(FUZZ_STAMP)
+	$(PY) -m devstack.fuzz
+
+$(FUZZ_STAMP): requirements-fuzz.txt
+	test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
+	rm -f $(FUZZ_VENV)/.installed-* && touch $@
 
 clean:
 	rm -rf build var .pytest_cache .ruff_cache

@@ -9,16 +9,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.discovery import registered
-from shared.errors import SynapseError
+from shared.problems import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from shared.problems import (
+    install_problem_handlers,
+    install_problem_openapi,
+    problems,
+)
 from shared.readiness import READY_PATH, ReadinessCheck, run_checks
+from shared.request_guard import DEFAULT_MAX_BODY_BYTES, RequestGuard
 
 HealthCheck = Callable[[], dict[str, Any]]
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 # The body of every unexpected failure: stable, and free of the exception's text.
 INTERNAL_ERROR_PROBLEM: dict[str, Any] = {
     "error": "internal_error",
@@ -34,30 +38,37 @@ def create_service_app(
     health: HealthCheck | None = None,
     lifespan: Lifespan[FastAPI] | None = None,
     ready: Mapping[str, ReadinessCheck] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """Create a FastAPI app named after the service with /health, /ready and JSON problems.
 
     ``ready`` names the checks /ready runs; a service adds more later through
-    ``app.state.ready_checks`` (a dict, check name -> check).
+    ``app.state.ready_checks`` (a dict, check name -> check). Request bodies past
+    ``max_body_bytes`` are refused with 413.
     """
     app = FastAPI(title=f"SynapseNet {name}", version=version, lifespan=announced(name, lifespan))
     app.state.service_name = name
     app.state.ready_checks = dict(ready or {})
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/health", tags=["ops"], responses=problems(503))
     def health_endpoint() -> JSONResponse:
         extra = health() if health else {}
         healthy = extra.pop("healthy", True)
         body = {"service": name, "status": "ok" if healthy else "unavailable", **extra}
-        return JSONResponse(body, status_code=200 if healthy else 503)
+        if healthy:
+            return JSONResponse(body)
+        problem = {"error": "service_unavailable", "detail": f"{name} is unavailable", **body}
+        return JSONResponse(problem, status_code=503, media_type=PROBLEM_MEDIA_TYPE)
 
-    @app.get(READY_PATH, tags=["ops"])
+    @app.get(READY_PATH, tags=["ops"], responses=problems(503))
     def ready_endpoint(request: Request) -> JSONResponse:
         report = run_checks(name, request.app.state.ready_checks)
         media_type = None if report.ready else PROBLEM_MEDIA_TYPE
         return JSONResponse(report.to_body(), report.status_code, media_type=media_type)
 
-    install_error_handlers(app)
+    install_problem_handlers(app)
+    install_problem_openapi(app)
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware, service=name)
     return app
 
@@ -75,22 +86,6 @@ def announced(name: str, inner: Any = None) -> Callable[[FastAPI], Any]:
                     yield
 
     return lifespan
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Turn platform errors and request validation errors into JSON problem responses."""
-
-    @app.exception_handler(SynapseError)
-    async def _synapse_error(_: Request, exc: SynapseError) -> JSONResponse:
-        return JSONResponse(exc.to_problem(), status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
-            for err in exc.errors()
-        ]
-        return JSONResponse({"error": "validation_error", "detail": errors}, status_code=422)
 
 
 class UnexpectedErrorMiddleware:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import threading
 import time
@@ -32,7 +31,9 @@ from shared.errors import (
     SynapseError,
     UnsupportedMediaTypeError,
 )
+from shared.problems import problems
 from shared.readiness import READY_PATH, ReadinessCheck
+from shared.request_guard import parse_json
 from shared.services import SERVICES
 from shared.web import create_service_app
 
@@ -173,10 +174,6 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def decode_json_body(body: bytes, content_type: str | None) -> Any:
     """Return the JSON value of a request body (None when empty); refuse non-JSON bodies."""
     if not body:
@@ -184,10 +181,8 @@ def decode_json_body(body: bytes, content_type: str | None) -> Any:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaTypeError("request bodies must be application/json")
-    try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise BadRequestError("request body is not valid JSON") from exc
+    # Strict: NaN, Infinity and numbers no float holds would fail re-encoding for upstream.
+    return parse_json(body)
 
 
 def proxy_response(upstream, correlation_id: str) -> Response:
@@ -304,13 +299,23 @@ def check_api_key(request: Request, settings: SettingsDep) -> None:
 router = APIRouter(dependencies=[Depends(check_api_key)])
 
 
-@router.get("/health/services", tags=["ops"])
+@router.get("/health/services", tags=["ops"], responses=problems(401))
 def health_services(upstreams: UpstreamsDep, correlation_id: CorrelationIdDep) -> dict:
     """Report the /health of every routable service."""
     return services_health(upstreams, correlation_id)
 
 
-@router.api_route("/api/{service}/{path:path}", methods=PROXY_METHODS, tags=["proxy"])
+# The upstream's own answers (its documented statuses and problems) are relayed unchanged.
+PROXY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The upstream service's answer", "content": {"application/json": {}}},
+    **problems(400, 401, 404, 413, 415, 502, 503, 504),
+    "default": {"description": "Any other answer of the upstream service, relayed as-is"},
+}
+
+
+@router.api_route(
+    "/api/{service}/{path:path}", methods=PROXY_METHODS, tags=["proxy"], responses=PROXY_RESPONSES
+)
 async def proxy(
     request: Request, service: str, path: str, upstreams: UpstreamsDep, settings: SettingsDep
 ) -> Response:
@@ -338,7 +343,12 @@ def create_app(
         yield
         upstreams.close()
 
-    app = create_service_app("gateway", lifespan=lifespan, ready=readiness_checks(upstreams))
+    app = create_service_app(
+        "gateway",
+        lifespan=lifespan,
+        ready=readiness_checks(upstreams),
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.state.settings = settings
     app.state.upstreams = upstreams
     app.middleware("http")(correlate)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
+import fastapi
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from services.inference.artifacts import artifact_path, expected_sha256
@@ -27,6 +28,7 @@ from services.inference.predictions import format_predictions, task_of
 from services.inference.readiness import Readiness
 from services.inference.registry_cache import CachedRegistry
 from services.inference.schemas import (
+    MODEL_NAME_PATTERN,
     DeploymentList,
     DeployRequest,
     PredictRequest,
@@ -42,6 +44,7 @@ from shared.errors import (
 )
 from shared.ml.feature_utils import records_to_matrix
 from shared.ml.model_loader import ModelArtifact, load_model
+from shared.problems import problems
 from shared.web import create_service_app
 
 CacheKey = str
@@ -288,11 +291,17 @@ def get_server(request: Request) -> ModelServer:
 
 
 ServerDep = Annotated[ModelServer, Depends(get_server)]
+# The registry's model names; any other name cannot be deployed, so it is refused up front.
+NameParam = Annotated[str, fastapi.Path(pattern=MODEL_NAME_PATTERN)]
 router = APIRouter(prefix="/api/v1", tags=["inference"])
 
 
-@router.post("/deployments/{name}", response_model=DeploymentList)
-def deploy(name: str, body: DeployRequest, server: ServerDep, bus: BusDep) -> dict[str, Any]:
+@router.post(
+    "/deployments/{name}",
+    response_model=DeploymentList,
+    responses=problems(404, 409, 502, 503, 504),
+)
+def deploy(name: NameParam, body: DeployRequest, server: ServerDep, bus: BusDep) -> dict[str, Any]:
     """Deploy a registry version of ``name`` and return every deployment."""
     previous = deployed_version(server, name)
     server.deploy(name, body.version)
@@ -300,23 +309,28 @@ def deploy(name: str, body: DeployRequest, server: ServerDep, bus: BusDep) -> di
     return server.snapshot()
 
 
-@router.delete("/deployments/{name}", status_code=204, response_class=Response)
-def undeploy(name: str, server: ServerDep) -> Response:
+@router.delete(
+    "/deployments/{name}", status_code=204, response_class=Response, responses=problems(404, 503)
+)
+def undeploy(name: NameParam, server: ServerDep) -> Response:
     """Stop serving ``name`` and unload its model."""
     server.undeploy(name)
     return Response(status_code=204)
 
 
-@router.get("/deployments", response_model=DeploymentList)
+@router.get("/deployments", response_model=DeploymentList, responses=problems(503))
 def list_deployments(server: ServerDep) -> dict[str, Any]:
     """List deployments with their request and error counters."""
     return server.snapshot()
 
 
 @router.post(
-    "/models/{name}/predict", response_model=PredictResponse, response_model_exclude_none=True
+    "/models/{name}/predict",
+    response_model=PredictResponse,
+    response_model_exclude_none=True,
+    responses=problems(404, 502, 503, 504),
 )
-def predict(name: str, body: PredictRequest, server: ServerDep) -> dict[str, Any]:
+def predict(name: NameParam, body: PredictRequest, server: ServerDep) -> dict[str, Any]:
     """Predict with the deployed version of ``name``."""
     return server.predict(name, body.instances)
 

@@ -6,13 +6,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The registry's model names: 1-128 of letters, digits, '.', '_', '-', first a letter or digit.
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+# Version numbers are 32-bit integers in the registry's database.
+MAX_VERSION = 2**31 - 1
+
 
 class DeployRequest(BaseModel):
     """Body of POST /api/v1/deployments/{name}: the registry version to serve."""
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class PredictRequest(BaseModel):
@@ -20,7 +25,11 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    instances: list[dict[str, Any]] = Field(min_length=1)
+    # Documented as numbers only: records_to_matrix refuses anything else with a 422.
+    instances: list[dict[str, Any]] = Field(
+        min_length=1,
+        json_schema_extra={"items": {"type": "object", "additionalProperties": {"type": "number"}}},
+    )
 
 
 class Prediction(BaseModel):

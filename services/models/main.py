@@ -16,6 +16,7 @@ from services.models.config import Settings, get_settings
 from services.models.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    PRINTABLE_PATTERN,
     InputSchema,
     ModelCreate,
     ModelFilters,
@@ -26,6 +27,7 @@ from services.models.schemas import (
 )
 from services.models.store import Base, ModelRecord, ModelRepository
 from shared.db import make_engine, make_session_factory, session_scope
+from shared.problems import problems
 from shared.readiness import schema_check
 from shared.utils.timeutils import to_utc, utcnow
 from shared.web import create_service_app
@@ -123,7 +125,7 @@ CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
 
-@router.post("", status_code=201, response_model=ModelOut)
+@router.post("", status_code=201, response_model=ModelOut, responses=problems(409))
 def create_model(body: ModelCreate, catalog: CatalogDep) -> ModelOut:
     """Register a new model."""
     return catalog.create(body)
@@ -134,9 +136,9 @@ def list_models(
     catalog: CatalogDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    owner: Annotated[str | None, Query(max_length=64)] = None,
+    owner: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE_PATTERN)] = None,
     task: ModelTask | None = None,
-    tag: Annotated[str | None, Query(max_length=32)] = None,
+    tag: Annotated[str | None, Query(max_length=32, pattern=PRINTABLE_PATTERN)] = None,
 ) -> ModelPage:
     """List one page of models, optionally filtered by owner, task or tag."""
     tag = tag.strip().lower() if tag is not None else None
@@ -144,19 +146,19 @@ def list_models(
     return catalog.list(filters, limit=limit, offset=offset)
 
 
-@router.get("/{name}", response_model=ModelOut)
+@router.get("/{name}", response_model=ModelOut, responses=problems(404))
 def get_model(name: str, catalog: CatalogDep) -> ModelOut:
     """Return one model by name."""
     return catalog.get(name)
 
 
-@router.patch("/{name}", response_model=ModelOut)
+@router.patch("/{name}", response_model=ModelOut, responses=problems(404))
 def update_model(name: str, body: ModelUpdate, catalog: CatalogDep) -> ModelOut:
     """Apply a partial update to one model."""
     return catalog.update(name, body)
 
 
-@router.delete("/{name}", status_code=204, response_class=Response)
+@router.delete("/{name}", status_code=204, response_class=Response, responses=problems(404))
 def delete_model(name: str, catalog: CatalogDep) -> Response:
     """Delete one model and its tags."""
     catalog.delete(name)

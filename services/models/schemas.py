@@ -16,10 +16,17 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 FEATURE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+# A tag as clients may send it: normalise_tags strips and lower-cases it before checking.
+TAG_INPUT_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\s*$"
+# One line of text: no control characters (PostgreSQL refuses NUL; the rest corrupt output).
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# Free text may hold tabs and line breaks, never other control characters.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 MAX_TAGS = 20
 MAX_FEATURES = 512
@@ -42,7 +49,7 @@ Owner = Annotated[
         strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"
     ),
 ]
-Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION, pattern=TEXT_PATTERN)]
 FeatureName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=FEATURE_PATTERN)
 ]
@@ -66,7 +73,14 @@ def _unique_features(features: list[str]) -> list[str]:
     return features
 
 
-Tags = Annotated[list[str], Field(max_length=MAX_TAGS), AfterValidator(normalise_tags)]
+Tags = Annotated[
+    list[str],
+    Field(
+        max_length=MAX_TAGS,
+        json_schema_extra={"items": {"type": "string", "pattern": TAG_INPUT_PATTERN}},
+    ),
+    AfterValidator(normalise_tags),
+]
 
 
 class InputSchema(BaseModel):
@@ -76,7 +90,7 @@ class InputSchema(BaseModel):
 
     features: Annotated[
         list[FeatureName],
-        Field(min_length=1, max_length=MAX_FEATURES),
+        Field(min_length=1, max_length=MAX_FEATURES, json_schema_extra={"uniqueItems": True}),
         AfterValidator(_unique_features),
     ]
 
@@ -100,10 +114,11 @@ class ModelUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Description | None = None
-    task: ModelTask | None = None
-    owner: Owner | None = None
-    tags: Tags | None = None
-    input_schema: InputSchema | None = None
+    # Optional but never null: SkipJsonSchema keeps null out of the documented schema.
+    task: ModelTask | SkipJsonSchema[None] = None
+    owner: Owner | SkipJsonSchema[None] = None
+    tags: Tags | SkipJsonSchema[None] = None
+    input_schema: InputSchema | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _refuse_null_required_fields(self) -> ModelUpdate:

@@ -38,6 +38,7 @@ from shared.ml.data import make_dataset
 from shared.ml.files import resolve_inside
 from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
+from shared.problems import problems
 from shared.readiness import schema_check
 from shared.storage.base import ObjectStore
 from shared.utils.distributed import DistributedLock, LockFactory
@@ -355,7 +356,7 @@ QueueDep = Annotated[QueueProbe, Depends(app_queue)]
 router = APIRouter(prefix=JOBS_PATH, tags=["jobs"])
 
 
-@router.post("", status_code=202, response_model=JobAccepted)
+@router.post("", status_code=202, response_model=JobAccepted, responses=problems(503))
 def create_job(
     body: JobCreate, response: Response, deps: TrainingDep, dispatch: DispatchDep, queue: QueueDep
 ) -> JobAccepted:
@@ -367,7 +368,7 @@ def create_job(
     return JobAccepted.model_validate({"id": record.id, "status": record.status})
 
 
-@router.get("/{job_id}", response_model=JobOut)
+@router.get("/{job_id}", response_model=JobOut, responses=problems(404))
 def read_job(job_id: str, deps: TrainingDep) -> JobOut:
     """Return one job with its progress and outcome."""
     return to_out(get_job(job_id, deps))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_EPOCHS = 100
 MAX_SAMPLES = 100_000
@@ -14,7 +14,23 @@ MAX_OFFSET = 1e7  # float32 features keep a resolution of 1 or better up to here
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
-class DatasetSpec(BaseModel):
+class NumbersNotBooleans(BaseModel):
+    """Refuse JSON booleans for number fields (pydantic's lax mode would read true as 1)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_booleans(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            numeric = {
+                name for name, info in cls.model_fields.items() if info.annotation in (int, float)
+            }
+            flags = sorted(k for k, v in data.items() if k in numeric and isinstance(v, bool))
+            if flags:
+                raise ValueError(f"numbers expected, got booleans: {', '.join(flags)}")
+        return data
+
+
+class DatasetSpec(NumbersNotBooleans):
     """A synthetic dataset, fully determined by its fields (same spec, same rows)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -29,7 +45,7 @@ class DatasetSpec(BaseModel):
     offset: float = Field(default=0.0, ge=-MAX_OFFSET, le=MAX_OFFSET)
 
 
-class Hyperparams(BaseModel):
+class Hyperparams(NumbersNotBooleans):
     """Optimisation settings of one job; unknown keys are refused."""
 
     model_config = ConfigDict(extra="forbid")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Protocol, cast
+from urllib.parse import quote
 
 import httpx
 
@@ -47,14 +48,16 @@ class RegistryClient:
 
     def get_version(self, name: str, version: int) -> dict[str, Any]:
         """Return one version's record; an unknown model or version raises NotFoundError."""
-        record = self.client.get_json(VERSION_PATH.format(name=name, version=version))
+        record = self.client.get_json(VERSION_PATH.format(name=segment(name), version=version))
         if not isinstance(record, dict):
             raise UpstreamError(f"registry returned an unexpected record for {name!r} v{version}")
         return record
 
     def production_version(self, name: str) -> int | None:
         """Return the Production version of ``name``; a model never registered has none."""
-        response = self.client.get(VERSIONS_PATH.format(name=name), params={"stage": "Production"})
+        response = self.client.get(
+            VERSIONS_PATH.format(name=segment(name)), params={"stage": "Production"}
+        )
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -67,10 +70,15 @@ class RegistryClient:
 
     def register_version(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST a new version of ``name`` and return its body (with ``version``)."""
-        body = self.client.post_json(VERSIONS_PATH.format(name=name), json=payload)
+        body = self.client.post_json(VERSIONS_PATH.format(name=segment(name)), json=payload)
         if not isinstance(body, dict):
             raise UpstreamError(f"registry returned an unexpected body registering {name!r}")
         return body
+
+
+def segment(value: str) -> str:
+    """Return ``value`` encoded as one URL path segment ('/', '?', '#' and '%' included)."""
+    return quote(value, safe="")
 
 
 def _items(body: Any) -> list[dict[str, Any]]:

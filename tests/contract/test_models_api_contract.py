@@ -79,7 +79,7 @@ def test_names_within_slug_rules_are_accepted(env, name):
 def test_unknown_task_is_rejected(env):
     response = env.client.post(MODELS_URL, json=model_payload(task="clustering"))
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "task"]
+    assert response.json()["details"][0]["loc"] == ["body", "task"]
 
 
 @pytest.mark.parametrize(

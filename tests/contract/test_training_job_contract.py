@@ -51,7 +51,7 @@ def test_invalid_job_answers_a_validation_problem(env):
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "validation_error"
-    assert isinstance(body["detail"], list) and body["detail"][0]["loc"]
+    assert isinstance(body["detail"], str) and body["details"][0]["loc"]
 
 
 def test_unknown_job_answers_a_not_found_problem(env):

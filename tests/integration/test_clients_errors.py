@@ -67,7 +67,7 @@ def test_request_validation_detail_list_is_preserved():
 
     with pytest.raises(ValidationError) as info:
         make_client(apps={"registry": app}).post_json("/typed", json={"n": "seven"})
-    assert info.value.details["detail"][0]["loc"] == ["body", "n"]
+    assert info.value.details["details"][0]["loc"] == ["body", "n"]
 
 
 def test_non_json_success_body_is_an_upstream_error():

@@ -65,7 +65,7 @@ def test_upstream_conflict_passes_through(gw):
 def test_upstream_validation_errors_pass_through(gw):
     response = gw.client.post(MODELS, json=model_payload(name="Bad Name"))
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "name"]
+    assert response.json()["details"][0]["loc"] == ["body", "name"]
 
 
 def test_empty_204_answer_passes_through(gw):

@@ -134,7 +134,8 @@ def test_malformed_json_bodies_are_400_and_not_forwarded(content):
         "/api/registry/items", content=content, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "bad_request"
+    assert response.json()["error"] == "malformed_json"
+    assert response.headers["content-type"] == "application/problem+json"
     assert env.transport.requests == []
 
 

@@ -42,7 +42,7 @@ def test_grad_accumulation_below_one_is_rejected(env):
 def test_unknown_hyperparameter_is_rejected(env):
     response = post(env, learning_rate=0.1)
     assert response.status_code == 422
-    assert any("learning_rate" in err["loc"] for err in response.json()["detail"])
+    assert any("learning_rate" in err["loc"] for err in response.json()["details"])
 
 
 def test_architecture_that_cannot_learn_the_task_is_rejected(env):

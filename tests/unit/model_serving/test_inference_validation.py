@@ -64,16 +64,16 @@ def test_null_value_is_422(client):
     assert response.json()["details"]["non_numeric"] == ["tenure"]
 
 
-def test_nan_value_is_422(client):
+def test_nan_value_is_malformed_json(client):
     response = post_raw(client, '{"instances": [{"tenure": NaN, "spend": 1, "calls": 2}]}')
-    assert response.status_code == 422
-    assert response.json()["details"]["non_finite"] == ["tenure"]
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_json"
 
 
-def test_infinite_value_is_422(client):
+def test_infinite_value_is_malformed_json(client):
     response = post_raw(client, '{"instances": [{"tenure": 1, "spend": -Infinity, "calls": 2}]}')
-    assert response.status_code == 422
-    assert response.json()["details"]["non_finite"] == ["spend"]
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_json"
 
 
 def test_integer_too_large_for_a_float_is_422(client):
