@@ -91,6 +91,9 @@ def st_command(st: Path, target: Target, report: Path, *, examples: int, seed: i
         "1",
         "--request-timeout",
         str(REQUEST_TIMEOUT),
+        # No example database: each run depends on the seed alone, not on earlier runs.
+        "--generation-database",
+        "none",
         "--no-color",
         "--report",
         "json",

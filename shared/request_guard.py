@@ -3,7 +3,7 @@
 Every FastAPI service runs this middleware (``shared.web``): a body past the size limit is
 a 413, a JSON body that is not strictly valid JSON (syntax, NaN or Infinity, invalid UTF-8,
 nesting past ``MAX_JSON_DEPTH``) a 400 ``malformed_json``, a number a float cannot hold or a
-64-bit column cannot store, or a NUL character in any string, a 422 — never a 500 from the
+64-bit column cannot store, or a NUL character in a string value, a 422 — never a 500 from the
 database or the encoder further down. A NUL in the path or query string is a 400: PostgreSQL
 refuses NUL in text, SQLite stores it, so both behave the same only if it never gets there.
 """
@@ -78,7 +78,11 @@ def parse_json(body: bytes) -> Any:
 
 
 def check_value(value: Any) -> None:
-    """Refuse nesting past ``MAX_JSON_DEPTH`` and NUL characters in keys or strings."""
+    """Refuse nesting past ``MAX_JSON_DEPTH`` and NUL characters in string values.
+
+    Keys are names (fields, features) that routes check against what they know; only
+    values reach storage.
+    """
     stack: list[tuple[Any, list[Any]]] = [(value, ["body"])]
     while stack:
         item, loc = stack.pop()
@@ -90,9 +94,7 @@ def check_value(value: Any) -> None:
                 details=[{"loc": loc, "msg": "NUL character in text", "type": "nul_character"}],
             )
         if isinstance(item, dict):
-            for key, child in item.items():
-                stack.append((key, loc))
-                stack.append((child, [*loc, key]))
+            stack.extend((child, [*loc, key]) for key, child in item.items())
         elif isinstance(item, list):
             stack.extend((child, [*loc, index]) for index, child in enumerate(item))
 

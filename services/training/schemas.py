@@ -15,18 +15,21 @@ MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
 class NumbersNotBooleans(BaseModel):
-    """Refuse JSON booleans for number fields (pydantic's lax mode would read true as 1)."""
+    """Keep JSON booleans and numbers apart (pydantic's lax mode reads true as 1, 0 as false)."""
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_booleans(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            numeric = {
-                name for name, info in cls.model_fields.items() if info.annotation in (int, float)
-            }
-            flags = sorted(k for k, v in data.items() if k in numeric and isinstance(v, bool))
-            if flags:
-                raise ValueError(f"numbers expected, got booleans: {', '.join(flags)}")
+            kinds = {name: info.annotation for name, info in cls.model_fields.items()}
+            mixed = sorted(
+                key
+                for key, value in data.items()
+                if (kinds.get(key) in (int, float) and isinstance(value, bool))
+                or (kinds.get(key) is bool and not isinstance(value, bool))
+            )
+            if mixed:
+                raise ValueError(f"booleans and numbers do not mix: {', '.join(mixed)}")
         return data
 
 
@@ -64,10 +67,36 @@ class Hyperparams(NumbersNotBooleans):
     validation_fraction: float = Field(default=0.25, gt=0.0, le=0.5)
 
 
+# Documents the rule architecture_of enforces: logistic learns classification kinds only,
+# linear regression kinds only (mlp both); the kind defaults to classification.
+ARCHITECTURE_RULE: dict[str, Any] = {
+    "if": {
+        "properties": {
+            "dataset": {
+                "properties": {"kind": {"enum": ["regression", "linear_regression"]}},
+                "required": ["kind"],
+            }
+        },
+    },
+    "then": {
+        "properties": {
+            "hyperparams": {"properties": {"architecture": {"not": {"const": "logistic"}}}}
+        }
+    },
+    "else": {
+        "properties": {
+            "hyperparams": {"properties": {"architecture": {"not": {"const": "linear"}}}}
+        }
+    },
+}
+
+
 class JobCreate(BaseModel):
     """Body of ``POST /api/v1/jobs``."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(
+        extra="forbid", protected_namespaces=(), json_schema_extra={"allOf": [ARCHITECTURE_RULE]}
+    )
 
     model_name: str = Field(pattern=MODEL_NAME_PATTERN)
     dataset: DatasetSpec
