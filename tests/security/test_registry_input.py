@@ -165,4 +165,6 @@ def test_hostile_requests_are_4xx_problems_and_store_nothing(
         )
     assert (response.status_code, response.json()["error"]) == (status, code)
     assert response.headers["content-type"] == "application/problem+json"
+    if status == 422:
+        assert all(set(error) == {"loc", "msg", "type"} for error in response.json()["details"])
     assert ModelVersion.objects.count() == 0
