@@ -70,6 +70,13 @@ class Guard:
     many_processes: bool
     # Where the work runs, in words ("jobs run inside this API process").
     where: str
+    # True when a copy per process is correct by design (say why in ``where``).
+    per_process: bool = False
+
+    @property
+    def unsafe(self) -> bool:
+        """Return whether several processes would each guard the work with their own copy."""
+        return self.scope.process_local and self.many_processes and not self.per_process
 
     def advice(self) -> str:
         """Return how to configure a shared backend for this guard's port."""
@@ -83,6 +90,8 @@ def statement(guard: Guard) -> str:
     head = f"{guard.service}: {guard.what} uses {guard.scope.label}"
     if not guard.scope.process_local:
         return f"{head}; safe: {guard.where}"
+    if guard.per_process:
+        return f"{head}; safe per process: {guard.where}"
     if guard.many_processes:
         return (
             f"{head}, but {guard.where}: each process would keep its own copy, so two "
@@ -94,11 +103,12 @@ def statement(guard: Guard) -> str:
 def announce(guard: Guard) -> str:
     """Log the guard's statement; raise BackendScopeError when it cannot guard the work."""
     text = statement(guard)
-    if guard.scope.process_local and guard.many_processes:
+    if guard.unsafe:
         raise BackendScopeError(
             f"{text}; {guard.advice()}",
             details={"port": guard.scope.port, "backend": guard.scope.backend},
         )
-    level = logging.WARNING if guard.scope.process_local else logging.INFO
+    # The warning is for the choice that holds only in one process: tests and demos.
+    level = logging.INFO if guard.per_process or not guard.scope.process_local else logging.WARNING
     logger.log(level, text)
     return text

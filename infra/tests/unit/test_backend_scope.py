@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from services.inference.registry_cache import cache_guard
 from shared.backend_scope import BackendScopeError, Guard, Scope, announce, scope_of, statement
 from shared.cache.memory import InMemoryCache
 from shared.cache.redis import RedisCache
@@ -72,3 +73,23 @@ def test_process_local_guard_of_multi_process_work_refuses_to_start(caplog):
     assert "refusing to start" in refused.value.message
     assert refused.value.details == {"port": "cache", "backend": "memory"}
     assert statement(guard(Scope("cache", "memory", True), many=True)) in refused.value.message
+
+
+def test_a_copy_per_process_that_is_correct_by_design_is_stated_without_a_warning(caplog):
+    per_process = Guard(
+        "svc", "the lookups", Scope("cache", "memory", True), True, "keys name it", per_process=True
+    )
+    with caplog.at_level(logging.INFO, logger="synapse.backends"):
+        text = announce(per_process)
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert text.endswith("(this process only); safe per process: keys name it")
+
+
+def test_inference_states_its_registry_cache_as_correct_per_replica():
+    guard = cache_guard(InMemoryCache())
+    assert (guard.scope, guard.per_process, guard.unsafe) == (
+        Scope("cache", "memory", True),
+        True,
+        False,
+    )
+    assert not cache_guard(RedisCache(object())).scope.process_local
