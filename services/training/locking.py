@@ -10,6 +10,10 @@ lock backend whose state stays inside one process.
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_ready
 
 from services.training.config import Settings
 from shared.backend_scope import Guard, announce, scope_of
@@ -50,3 +54,15 @@ def announce_api_locks(settings: Settings, lock_factory: LockFactory) -> str:
     else:
         logger.info(text)
     return text
+
+
+def restate_when_ready(app: Celery, statement: str) -> Celery:
+    """Log ``statement`` again when ``app``'s worker is ready, where its log shows it."""
+
+    # The first statement is made on import, before Celery sets up the worker's logging.
+    def restate(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is app:
+            logger.info(statement)
+
+    worker_ready.connect(restate, weak=False)
+    return app

@@ -18,7 +18,7 @@ from services.training import store
 from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
 from services.training.events import announcing
-from services.training.locking import announce_api_locks, worker_lock_guard
+from services.training.locking import announce_api_locks, restate_when_ready, worker_lock_guard
 from services.training.outputs import upload_job_outputs
 from services.training.readiness import QueueProbe
 from services.training.schemas import (
@@ -319,7 +319,7 @@ def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Cel
     """Return the Celery app a worker runs, building its dependencies on the first task."""
     settings = settings or get_settings()
     # Refuses a process-local lock backend: a worker's pool runs jobs in several processes.
-    announce(worker_lock_guard(overrides.get("lock_factory")))
+    statement = announce(worker_lock_guard(overrides.get("lock_factory")))
     holder: list[TrainingDeps] = []
 
     def deps() -> TrainingDeps:
@@ -327,7 +327,7 @@ def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Cel
             holder.append(build_deps(settings, **overrides))
         return holder[0]
 
-    return make_celery_app(settings, runner=task_runner(deps))
+    return restate_when_ready(make_celery_app(settings, runner=task_runner(deps)), statement)
 
 
 def task_runner(deps: Callable[[], TrainingDeps]) -> Callable[[str], str]:
