@@ -82,7 +82,7 @@ class Guard:
         """Return how to configure a shared backend for this guard's port."""
         shared = SHARED_CHOICE.get(self.scope.port, "a shared backend")
         variable = f"SYNAPSE_{self.scope.port.upper()}_BACKEND"
-        return f"set {variable}={shared} and SYNAPSE_REDIS_URL (`python -m infra env` sets both)"
+        return f"set {variable}={shared} and SYNAPSE_REDIS_URL; `python -m infra env` sets both"
 
 
 def statement(guard: Guard) -> str:

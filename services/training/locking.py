@@ -48,7 +48,7 @@ def announce_api_locks(settings: Settings, lock_factory: LockFactory) -> str:
     if guard.scope.process_local:
         text += (
             f"; {guard.scope.label} is configured here, so a worker started with this "
-            f"environment refuses to start ({guard.advice()})"
+            f"environment refuses to start; {guard.advice()}"
         )
         logger.warning(text)
     else:
