@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.discovery import registered
+from shared.docs import serve_offline_docs
 from shared.problems import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from shared.problems import (
     install_problem_handlers,
@@ -68,6 +69,7 @@ def create_service_app(
 
     install_problem_handlers(app)
     install_problem_openapi(app)
+    serve_offline_docs(app)
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware, service=name)
     return app

@@ -26,7 +26,7 @@ from services.inference.events import (
 from services.inference.fetch import fetching_loader
 from services.inference.predictions import format_predictions, task_of
 from services.inference.readiness import Readiness
-from services.inference.registry_cache import CachedRegistry
+from services.inference.registry_cache import CachedRegistry, cache_guard
 from services.inference.schemas import (
     MODEL_NAME_PATTERN,
     DeploymentList,
@@ -34,6 +34,7 @@ from services.inference.schemas import (
     PredictRequest,
     PredictResponse,
 )
+from shared.backend_scope import announce
 from shared.backends import get_bus, get_cache, get_storage
 from shared.clients.registry import RegistryClient
 from shared.deps import BusDep
@@ -353,6 +354,7 @@ def create_app(
         ttl=settings.registry_cache_ttl,
         miss_ttl=settings.registry_miss_ttl,
     )
+    announce(cache_guard(registry.cache))
     server = ModelServer(
         registry,
         artifact_root=settings.artifact_root,
