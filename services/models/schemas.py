@@ -46,7 +46,11 @@ ModelName = Annotated[str, StringConstraints(min_length=3, max_length=64, patter
 Owner = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"
+        strip_whitespace=True,
+        min_length=1,
+        max_length=64,
+        # Whitespace alone strips to nothing: at least one visible character.
+        pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$",
     ),
 ]
 Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION, pattern=TEXT_PATTERN)]
