@@ -35,3 +35,18 @@ def test_kafka_bus_defaults_keep_three_heartbeats_per_session_for_any_servers(mo
         )
         config = bus.consumer_config("grp", "earliest")
         assert config["heartbeat_interval_ms"] * 3 <= config["session_timeout_ms"]
+
+
+def test_in_memory_partitions_match_kafka_for_other_keys_and_counts():
+    from kafka.partitioner.default import DefaultPartitioner
+
+    from shared.events.memory import InMemoryEventBus
+
+    reference = DefaultPartitioner()
+    bus = InMemoryEventBus()
+    for count in (2, 7, 12):
+        bus.create_topic(f"t{count}", partitions=count)
+        ids = list(range(count))
+        for key in ("model-42", "émbedding", "a", "user:9001", "0"):
+            want = reference(key.encode("utf-8"), ids, ids)
+            assert bus.publish(f"t{count}", {"k": key}, key=key).partition == want
