@@ -51,3 +51,14 @@ def test_refusal_of_the_last_platform_bucket_stops_the_bootstrap():
     with pytest.raises(BucketBootstrapError) as info:
         ensure_buckets(_RefusesLast())
     assert info.value.details["bucket"] == "synapse-checkpoints"
+
+
+def test_bucket_names_take_hyphens_and_refuse_underscores_and_capitals():
+    from shared.errors import ValidationError
+    from shared.storage.base import validate_bucket
+
+    for name in ("team-models-eu", "a-1", "logs.2024-06"):
+        assert validate_bucket(name) == name
+    for name in ("team_models", "Team-models", "a:b-c", "ab/cd"):
+        with pytest.raises(ValidationError):
+            validate_bucket(name)

@@ -32,3 +32,13 @@ def test_lease_lengths_in_fractions_and_minutes_expire_on_time():
         clock.advance(ttl * 0.02)
         assert locks(name).owner() is None
         assert locks(name, ttl=ttl).acquire(timeout=0)
+
+
+def test_lock_used_as_a_context_is_free_after_any_exception_type():
+    locks = InMemoryLockFactory(clock=FakeClock())
+    for error in (KeyError, RuntimeError, ZeroDivisionError):
+        with pytest.raises(error), locks("export", ttl=60):
+            raise error("boom")
+        follower = locks("export", ttl=60)
+        assert follower.acquire(timeout=0)
+        follower.release()
