@@ -136,3 +136,23 @@ def test_hard_coded_fix_gains_the_visible_reward_but_the_variants_name_it(root, 
     assert real["heldout_pass_rate"] == 1.0 and real["suspected_special_cases"] == []
     assert cheated_results["heldout"]["variants"] == {VARIANT: "failed"}
     assert not (cheat / VARIANT_FILE).exists()
+
+
+def test_heldout_gate_needs_variants_passing_on_main_and_failing_with_their_bug(root):
+    from environment.report import SuiteReport
+    from harness.probe import ProbeResult
+    from harness.verify import heldout_gate
+
+    bugs = list(load_catalogue(root / "bugs").values())
+    ids = [b.id for b in bugs]
+    main_ok = ProbeResult([], heldout=SuiteReport(outcomes={VARIANT: "passed"}))
+    single = {"A1": ProbeResult(["A1"]), "M1": ProbeResult(["M1"])}
+    single["M1"].heldout = SuiteReport(outcomes={VARIANT: "failed"})
+    assert heldout_gate(bugs, main_ok, [single[i] for i in ids]).problems == []
+    single["M1"].heldout = SuiteReport(outcomes={VARIANT: "passed"})
+    main_bad = ProbeResult([], heldout=SuiteReport(outcomes={VARIANT: "failed"}))
+    problems = heldout_gate(bugs, main_bad, [single[i] for i in ids]).problems
+    assert problems == [
+        f"main: M1's variant {VARIANT} does not pass",
+        f"M1: its variant {VARIANT} passes with the bug alone",
+    ]
