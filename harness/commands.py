@@ -127,8 +127,10 @@ def _record_all_bugs(root: Path, catalogue: dict[str, Bug], result: ProbeResult)
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the agent environment and its solution sidecar."""
+    from harness.collect import collect_main
     from harness.curriculum import choose
     from harness.manifest import manifest_extra
+    from harness.verifier import write_verifier
 
     catalogue = _catalogue(args)
     selection = choose(catalogue, args.bugs, args.seed)
@@ -137,6 +139,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     built = build_environment(args.root, args.out, bugs, extra)
     print(f"built {built.path} with {len(built.bugs)} bug(s), {len(built.files)} files")
     print(f"selection: {selection.record['rule']}: {','.join(built.bugs) or 'none'}")
+    if extra.get("expected_tests") is not None:
+        bundle = write_verifier(args.root, built.path, collect_main(args.root))
+        print(f"verifier: {bundle}/test.sh")
     print(f"solution: {solution_dir(built.path)}/solve.sh")
     return 0
 
