@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from environment.patch import PatchError, apply_patch
 from environment.paths import ActionError, safe_path
@@ -111,26 +113,54 @@ def command_env(home: Path) -> dict[str, str]:
     }
 
 
-def run_command(tree: Path, home: Path, action: Action, max_output: int) -> Outcome:
-    """Run a shell command in ``tree`` in its own process group, killed at its timeout."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        ["bash", "-c", action.command],
-        cwd=tree,
-        env=command_env(home),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+def _read_capped(out: IO[bytes], limit: int) -> str:
+    """Return the head and tail of a finished command's output file within ``limit`` chars."""
+    size = out.seek(0, os.SEEK_END)
+    if size <= 4 * limit:
+        out.seek(0)
+        return truncate(out.read().decode("utf-8", errors="replace"), limit)
+    # Never load a huge output: read as many bytes as could survive truncation from each end.
+    out.seek(0)
+    head = out.read(2 * limit).decode("utf-8", errors="replace")
+    out.seek(size - 2 * limit)
+    tail = out.read().decode("utf-8", errors="replace")
+    return truncate(head + "\n" + tail, limit).replace(
+        "characters cut", "characters cut, of " + str(size) + " bytes", 1
     )
+
+
+def _kill_group(pgid: int) -> None:
+    """Kill what is left of a command's process group (background jobs it started)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def run_command(tree: Path, home: Path, action: Action, max_output: int) -> Outcome:
+    """Run a shell command in ``tree`` in its own process group, killed at its timeout.
+
+    Output goes to an unnamed temp file, so a command that prints gigabytes costs disk for as
+    long as it runs, never the server's memory.
+    """
+    started = time.monotonic()
     timed_out = False
-    try:
-        data, _ = proc.communicate(timeout=action.timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.killpg(proc.pid, signal.SIGKILL)
-        data, _ = proc.communicate()
-    output = truncate(data.decode("utf-8", errors="replace"), max_output)
+    with tempfile.TemporaryFile(dir=home) as out:
+        proc = subprocess.Popen(
+            ["bash", "-c", action.command],
+            cwd=tree,
+            env=command_env(home),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=action.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            proc.kill()
+            proc.wait()
+        _kill_group(proc.pid)
+        output = _read_capped(out, max_output)
     return Outcome(
         ok=not timed_out and proc.returncode == 0,
         output=output + (f"\n[killed after {action.timeout:g}s]" if timed_out else ""),

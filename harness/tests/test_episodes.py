@@ -103,12 +103,15 @@ def test_a_later_score_that_loses_a_test_pays_the_regression_penalty(source):
 
 
 def test_a_command_runs_in_the_tree_with_a_timeout(source):
-    with SynapseEnv(source, EnvConfig(max_steps=2, max_output=100)) as env:
+    with SynapseEnv(source, EnvConfig(max_steps=3, max_output=100)) as env:
         env.reset(bugs="none")
         listing = env.step({"type": "command", "command": "ls services; yes | head -c 500"})
         assert listing.observation["exit_code"] == 0
         assert "calc.py" in listing.observation["output"]
         assert "characters cut" in listing.observation["output"]
+        flood = env.step({"type": "command", "command": "yes | head -c 5000000; sleep 60 &"})
+        assert "of 5000000 bytes" in flood.observation["output"]
+        assert len(flood.observation["output"]) < 200
         slow = env.step({"type": "command", "command": "exec sleep 30", "timeout": 0.2})
         assert slow.observation["timed_out"] and slow.observation["exit_code"] is None
         assert slow.done and slow.info == {"truncated": True}
