@@ -13,6 +13,8 @@ import secrets
 import shutil
 import tempfile
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -148,6 +150,7 @@ class SynapseEnv:
         self._done = False
         self._previous: dict[str, Any] | None = None
         self._last: dict[str, Any] | None = None
+        self._cleanup: Callable[[], Any] | None = None
 
     @property
     def tree(self) -> Path:
@@ -172,6 +175,8 @@ class SynapseEnv:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         (scratch / "home").mkdir()
+        # An environment dropped or left open at exit still removes its folder.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, scratch, True)
         self._scratch, self._built, self._expected = scratch, built, expected
         self._scope = list(tests or [])
         self.episode_id = secrets.token_hex(8)
@@ -259,9 +264,9 @@ class SynapseEnv:
 
     def close(self) -> None:
         """Delete the episode's folder; calling it twice is harmless."""
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-        self._scratch, self._built = None, None
+        if self._cleanup is not None:
+            self._cleanup()
+        self._scratch, self._built, self._cleanup = None, None, None
         self._done = True
 
     def __enter__(self) -> SynapseEnv:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import gc
 
 import pytest
 from fastapi.testclient import TestClient
@@ -155,3 +156,13 @@ def test_the_http_app_serves_the_same_episode(source):
     refused = client.post("/reset", json={"bugs": "tier:7"})
     assert refused.status_code == 422 and "unknown tier" in refused.json()["detail"]
     assert client.get("/health").json()["episodes"] == 0
+
+
+def test_an_environment_dropped_without_close_removes_its_folder(source):
+    env = SynapseEnv(source)
+    env.reset(bugs="none")
+    scratch = env.tree.parent
+    assert scratch.is_dir()
+    del env
+    gc.collect()
+    assert not scratch.exists()
