@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from devstack import supervisor
-from devstack.plan import Plan, ProcessSpec, build_plan
+from devstack.plan import Plan, PlanError, ProcessSpec, build_plan
 from devstack.supervisor import DevstackError, Layout, Started
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -135,15 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
     environ = dict(os.environ)
-    plan = build_plan(environ)
     layout = Layout(REPO_ROOT)
     try:
+        plan = build_plan(environ)
         if args.command == "up":
             return up(plan, layout, environ)
         if args.command == "down":
             return down(plan, layout)
         return status(plan, layout)
-    except DevstackError as exc:
+    except (DevstackError, PlanError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

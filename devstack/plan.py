@@ -13,8 +13,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from services.django_project.databases import env_var_for
+from shared.backend_scope import PROCESS_LOCAL
 from shared.services import LOGICAL_DATABASES, ServiceSpec, built_services
 
 Mode = Literal["embedded", "infra"]
@@ -23,6 +25,12 @@ READY_PATH = "/ready"
 # Set by `python -m infra env`: the Redis the cache, locks and (here) the Celery broker use.
 REDIS_URL_VAR = "SYNAPSE_REDIS_URL"
 WORKER_MODULE = "services.training.worker"
+LOCKS_BACKEND_VAR = "SYNAPSE_LOCKS_BACKEND"
+REDIS_SCHEMES = frozenset({"redis", "rediss"})
+
+
+class PlanError(Exception):
+    """The environment asks for a platform that cannot run correctly."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,32 @@ def celery_env(environ: Mapping[str, str], spec: ServiceSpec) -> dict[str, str]:
         # No broker to reach: the API process runs each job itself.
         return {f"{spec.env_prefix}TASK_ALWAYS_EAGER": "true"}
     # Results are ignored by the tasks; the same Redis keeps the backend reachable.
-    return {f"{spec.env_prefix}BROKER_URL": broker, f"{spec.env_prefix}RESULT_BACKEND": broker}
+    env = {f"{spec.env_prefix}BROKER_URL": broker, f"{spec.env_prefix}RESULT_BACKEND": broker}
+    return {**env, **worker_lock_env(environ, broker)}
+
+
+def worker_lock_env(environ: Mapping[str, str], broker: str) -> dict[str, str]:
+    """Return the variables that put a worker's locks on a Redis every process shares."""
+    # A worker runs jobs in a pool of processes: an in-memory lock would keep none of them
+    # apart, and the worker itself refuses one at start-up, so the plan refuses it first.
+    configured = environ.get(LOCKS_BACKEND_VAR, "").strip()
+    if configured in PROCESS_LOCAL:
+        raise PlanError(
+            f"{LOCKS_BACKEND_VAR}={configured} cannot guard jobs run by a Celery worker's "
+            f"processes (broker {broker_host(broker)}); unset it or set it to redis"
+        )
+    env = {LOCKS_BACKEND_VAR: "redis"}
+    if not environ.get(REDIS_URL_VAR, "").strip() and urlsplit(broker).scheme in REDIS_SCHEMES:
+        # The broker's Redis is the one server sure to be there; the lock keys have a prefix.
+        env[REDIS_URL_VAR] = broker
+    return env
+
+
+def broker_host(url: str) -> str:
+    """Return ``scheme://host:port`` of a broker URL, leaving out any credentials."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 def database_env(environ: Mapping[str, str], spec: ServiceSpec) -> dict[str, str]:

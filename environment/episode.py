@@ -229,7 +229,7 @@ class SynapseEnv:
         try:
             shutil.copytree(self.tree, copy, symlinks=True)
             limits, scope = self.config.limits, self._scope
-            results = score_tree(copy, self._built.pristine, self._expected, limits, scope)
+            results = score_tree(copy, self._built.pristine, self._expected, limits, tests=scope)
         finally:
             shutil.rmtree(copy.parent, ignore_errors=True)
         reward = reward_of(results, self._previous)

@@ -2,11 +2,16 @@
 
 Usage: python -m environment.scorer TREE --pristine DIR --expected EXPECTED.json
            --out RESULTS.json [--previous PREVIOUS.json] [--reward-out REWARD.json]
+           [--heldout BUNDLE]
 
 EXPECTED.json maps each expected test ID to {"category", "service"}. The reward is always
 written, 0.0 with a reason when the suite cannot run. Files the run created, modified or deleted
 inside TREE are listed in the results (``tree_changes``) and printed; they are reported, not
 scored, since the code under test may be what writes them.
+
+With ``--heldout BUNDLE`` (see ``environment.heldout``) the bundle's variants run after the
+visible suite against the same tree; the results and the reward JSON then also carry
+``heldout_pass_rate`` and ``suspected_special_cases``. The reward itself does not change.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from environment.heldout import BundleError, load_groups, run_variants, summarise, variant_ids
 from environment.report import SuiteReport
 from environment.reward import compute_reward, parse_results
 from environment.runner import RunLimits, run_suite
@@ -54,12 +60,15 @@ def score_tree(
     pristine: Path,
     expected: dict[str, dict[str, Any]],
     limits: RunLimits | None = None,
+    heldout: Path | None = None,
     tests: list[str] | None = None,
 ) -> dict[str, Any]:
     """Sanitize ``tree`` in place, run its suite and return the results document.
 
-    ``tests`` (node IDs, files or folders) runs only those; ``expected`` should then hold only
-    the tests they name, or the others count as missing.
+    With a variant bundle ``heldout``, its variants run afterwards in a second session against
+    the same tree and the document gains a ``heldout`` section. ``tests`` (node IDs, files or
+    folders) runs only those; ``expected`` should then hold only the tests they name, or the
+    others count as missing.
     """
     if not tree.is_dir():
         raise FileNotFoundError(f"{tree} is not a directory")
@@ -67,7 +76,23 @@ def score_tree(
     report = run_suite(tree, list(tests or []), limits)
     results = build_results(expected, report)
     results["removed"] = removed
+    if heldout is not None:
+        results["heldout"] = score_heldout(tree, heldout, results, limits)
     return results
+
+
+def score_heldout(
+    tree: Path, bundle: Path, results: dict[str, Any], limits: RunLimits | None = None
+) -> dict[str, Any]:
+    """Run a bundle's variants in ``tree`` and return the held-out section of the results."""
+    outcomes = {t["id"]: t["outcome"] for t in results["tests"]}
+    groups: dict[str, dict[str, list[str]]] = {}
+    try:
+        groups = load_groups(bundle)
+        report = run_variants(tree, bundle, variant_ids(groups), limits)
+    except (BundleError, OSError, shutil.Error) as exc:
+        report = SuiteReport(problems=[f"cannot run the variants: {exc}"])
+    return summarise(groups, outcomes, report)
 
 
 def format_table(reward: dict[str, Any]) -> str:
@@ -98,6 +123,10 @@ def reward_of(results: dict[str, Any], previous: dict[str, Any] | None) -> dict[
     prior = parse_results(previous) if previous is not None else None
     reward = compute_reward(parse_results(results), prior)
     reward["reason"] = results.get("reason")
+    heldout = results.get("heldout")
+    if heldout is not None:
+        reward["heldout_pass_rate"] = heldout["heldout_pass_rate"]
+        reward["suspected_special_cases"] = heldout["suspected_special_cases"]
     return reward
 
 
@@ -110,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--previous", type=Path)
     parser.add_argument("--reward-out", type=Path)
+    parser.add_argument("--heldout", type=Path, help="bundle of verifier-only test variants")
     args = parser.parse_args(argv)
     expected = json.loads(args.expected.read_text(encoding="utf-8"))
+    bundle = args.heldout.resolve() if args.heldout else None
     try:
-        results = score_tree(args.tree.resolve(), args.pristine.resolve(), expected)
+        results = score_tree(args.tree.resolve(), args.pristine.resolve(), expected, None, bundle)
     except (OSError, shutil.Error) as exc:
         results = build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

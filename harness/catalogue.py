@@ -50,6 +50,7 @@ class Bug:
     fails: tuple[str, ...]
     edits: tuple[Edit, ...]
     hint: str = ""
+    heldout: tuple[str, ...] = ()
     path: Path | None = None
 
 
@@ -112,6 +113,7 @@ def parse_bug(data: dict[str, Any], path: Path | None = None) -> Bug:
         fails=_string_list(bug_id, data, "fails"),
         edits=tuple(_edit(bug_id, i, e) for i, e in enumerate(edits)),
         hint=data.get("hint", ""),
+        heldout=_string_list(bug_id, data, "heldout") if "heldout" in data else (),
         path=path,
     )
 

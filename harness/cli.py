@@ -1,12 +1,12 @@
 """Command line of the harness: one subcommand per pipeline step.
 
 Usage:
-    python -m harness probe ID[,ID...] [--full] [--no-cache] [--jobs N]
+    python -m harness probe ID[,ID...] [--heldout] [--full] [--no-cache] [--jobs N]
     python -m harness record ID[,ID...] | --all [--full] [--no-cache] [--jobs N]
     python -m harness build --out DIR [--bugs all|none|ID,...|tier:setup|tier:1|tier:2|random:N]
                             [--seed S]
     python -m harness solve DIR
-    python -m harness score DIR [--json FILE] [--previous FILE]
+    python -m harness score DIR [--json FILE] [--previous FILE] [--heldout]
     python -m harness verify [--quick] [--logs DIR] [--full] [--no-cache] [--jobs N]
                              [--check-selection N] [--gate8 enforce|info|skip]
     python -m harness curve [--order dependency|random] [--seed N] [--out DIR] [--jobs N]
@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="run the suite with bugs planted; print failing tests")
     probe.add_argument("bugs", help="ID[,ID...]")
     probe.add_argument("--no-baseline", action="store_true", help="skip the run on main")
+    probe.add_argument(
+        "--heldout", action="store_true", help="also run the bugs' held-out variants (and on main)"
+    )
     _run_options(probe)
     record = sub.add_parser("record", help="probe each bug alone and write its fails array")
     record.add_argument("bugs", nargs="?", help="ID[,ID...]")
@@ -67,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("dir", type=Path)
     score.add_argument("--json", type=Path, help="write the results JSON here")
     score.add_argument("--previous", type=Path, help="results JSON of the previous scored run")
+    score.add_argument(
+        "--heldout", action="store_true", help="also run the catalogue's held-out variants"
+    )
     verify = sub.add_parser("verify", help="check the catalogue quality gates")
     verify.add_argument("--quick", action="store_true", help="static gates only, no suite runs")
     verify.add_argument("--logs", type=Path, help="keep every suite run's pytest output here")

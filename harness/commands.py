@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from harness.build import BuildError, build_environment, solution_dir
@@ -43,11 +44,15 @@ def _catalogue(args: argparse.Namespace) -> dict[str, Bug]:
 def cmd_probe(args: argparse.Namespace) -> int:
     """Print the tests failing with the named bugs planted together."""
     bugs = select(_catalogue(args), args.bugs)
+    variants = tuple(t for b in bugs for t in b.heldout) if args.heldout else ()
     probe = selected_probes(args.root, [bugs], load_map(args.root, args.full))[0]
-    sets = [probe] if args.no_baseline else [probe, Probe([])]
+    probe = replace(probe, heldout=variants)
+    sets = [probe] if args.no_baseline else [probe, Probe([], heldout=variants)]
     results = probe_many(args.root, sets, args.jobs, cache=not args.no_cache)
     result = results[0]
     baseline = results[1] if len(results) > 1 else None
+    if args.heldout:
+        _print_variants(variants, result, baseline)
     failing = new_failures(result, baseline) if baseline else result.failing
     for test in failing:
         print(test)
@@ -55,11 +60,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         print("# problem: main's suite does not run, so nothing can be compared")
     for problem in describe_problems(result):
         print(f"# problem: {problem}")
-    for run in filter(None, (result, baseline)):
-        if run.report.tree_changes:
-            label = ",".join(run.bugs) or "main"
-            written = ", ".join(run.report.tree_changes)
-            print(f"# the run with {label} wrote inside its tree: {written}")
+    _print_tree_changes(result, baseline)
     if baseline and baseline.failing:
         print(f"# note: {len(baseline.failing)} test(s) fail on main too and are not listed:")
         for test in baseline.failing:
@@ -74,6 +75,33 @@ def cmd_probe(args: argparse.Namespace) -> int:
     else:
         print(f"# {len(failing)} of {len(result.report.outcomes)} tests run fail with {label}")
     return 1 if result.error else 0
+
+
+def _print_tree_changes(result: ProbeResult, baseline: ProbeResult | None) -> None:
+    """Print the files each run wrote inside its tree."""
+    for run in filter(None, (result, baseline)):
+        if run.report.tree_changes:
+            label = ",".join(run.bugs) or "main"
+            written = ", ".join(run.report.tree_changes)
+            print(f"# the run with {label} wrote inside its tree: {written}")
+
+
+def _print_variants(
+    variants: tuple[str, ...], result: ProbeResult, baseline: ProbeResult | None
+) -> None:
+    """Print each held-out variant's outcome with the bugs planted (and on main)."""
+    if not variants:
+        print("# heldout: the named bugs list no variants")
+    for test in variants:
+        planted = result.heldout.outcomes.get(test, "missing") if result.heldout else "missing"
+        line = f"# heldout {test}: with the bugs {planted}"
+        if baseline is not None:
+            report = baseline.heldout
+            line += f", on main {report.outcomes.get(test, 'missing') if report else 'missing'}"
+        print(line)
+    for run in filter(None, (result, baseline)):
+        for problem in run.heldout.problems if run.heldout else []:
+            print(f"# heldout problem ({','.join(run.bugs) or 'main'}): {problem}")
 
 
 def cmd_record(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from environment.scorer import (
 from harness.build import build_environment, solution_dir
 from harness.catalogue import load_catalogue
 from harness.collect import collect_main
+from harness.heldout import write_bundle
 from harness.manifest import manifest_extra
 from harness.trees import diff_trees
 
@@ -31,13 +32,24 @@ def results_path(tree: Path) -> Path:
     return tree.with_name(tree.name + ".results.json")
 
 
-def score(root: Path, tree: Path, limits: RunLimits | None = None) -> dict[str, Any]:
-    """Score ``tree`` (sanitized in place) and return its results document."""
+def score(
+    root: Path, tree: Path, limits: RunLimits | None = None, heldout: bool = False
+) -> dict[str, Any]:
+    """Score ``tree`` (sanitized in place) and return its results document.
+
+    With ``heldout`` the catalogue's variants run after the suite (a bundle written to a temp
+    folder outside the tree) and the results gain their ``heldout`` section.
+    """
     expected = collect_main(root)
-    try:
-        return score_tree(tree, root, expected, limits)
-    except (OSError, shutil.Error) as exc:
-        return build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
+    with tempfile.TemporaryDirectory(prefix="synapse-heldout-") as scratch:
+        bundle = None
+        if heldout:
+            bugs = list(load_catalogue(root / "bugs").values())
+            bundle = write_bundle(root, bugs, Path(scratch) / "bundle")
+        try:
+            return score_tree(tree, root, expected, limits, bundle)
+        except (OSError, shutil.Error) as exc:
+            return build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
 
 
 def report(results: dict[str, Any], previous: dict[str, Any] | None, title: str) -> dict[str, Any]:
@@ -52,6 +64,13 @@ def report(results: dict[str, Any], previous: dict[str, Any] | None, title: str)
     if written:
         print(written)
     print(format_table(reward))
+    heldout = results.get("heldout")
+    if heldout is not None:
+        failing = sorted(t for t, o in heldout["variants"].items() if o != "passed")
+        print(f"held-out variants: pass rate {heldout['heldout_pass_rate']}, failing {failing}")
+        print(
+            "suspected special cases: " + (", ".join(heldout["suspected_special_cases"]) or "none")
+        )
     print(json.dumps(reward, sort_keys=True))
     return reward
 
@@ -59,7 +78,7 @@ def report(results: dict[str, Any], previous: dict[str, Any] | None, title: str)
 def score_command(args: argparse.Namespace) -> int:
     """Score DIR, write its results JSON and print the table and reward."""
     tree = Path(args.dir).resolve()
-    results = score(args.root, tree)
+    results = score(args.root, tree, heldout=args.heldout)
     out = args.json or results_path(tree)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     previous = json.loads(args.previous.read_text("utf-8")) if args.previous else None

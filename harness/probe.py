@@ -13,12 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from environment.heldout import place_variants, remove_variants
 from environment.report import SuiteReport
 from environment.runner import RunLimits, run_suite
 from harness.build import temporary_tree
 from harness.catalogue import Bug
 from harness.collect import cache_dir
 from harness.fingerprint import tree_fingerprint
+from harness.heldout import heldout_root
 from harness.plant import PlantError
 
 RUN_ARGS = ["-rfE"]
@@ -31,11 +33,16 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class Probe:
-    """One suite run to make: bugs to plant, tests to run (None: all), cache use."""
+    """One suite run to make: bugs to plant, tests to run (None: all), cache use.
+
+    ``heldout`` names variants of ``bugs/heldout`` to run after the suite in the same tree (a
+    second session, cached on its own).
+    """
 
     bugs: list[Bug]
     tests: list[str] | None = None
     reuse: bool = True
+    heldout: tuple[str, ...] = ()
 
 
 @dataclass
@@ -47,6 +54,7 @@ class ProbeResult:
     error: str | None = None
     selected: list[str] | None = None
     cached: bool = False
+    heldout: SuiteReport | None = None
 
     @property
     def failing(self) -> list[str]:
@@ -54,11 +62,41 @@ class ProbeResult:
         return self.report.failing
 
 
-def _cache_file(root: Path, tree: Path, probe: Probe, limits: RunLimits | None) -> Path:
+def _cache_file(root: Path, tree: Path, tests: list[str] | None, limits: RunLimits | None) -> Path:
     """Return the cache entry of a planted tree and what is run on it."""
     limit = asdict(limits or RunLimits())
-    extra = json.dumps({"args": RUN_ARGS, "tests": probe.tests, "limits": limit})
+    extra = json.dumps({"args": RUN_ARGS, "tests": tests, "limits": limit})
     return cache_dir(root) / "probes" / f"{tree_fingerprint(tree, extra)}.json"
+
+
+def _cached_run(
+    root: Path,
+    tree: Path,
+    tests: list[str] | None,
+    limits: RunLimits | None,
+    use_cache: bool,
+    log_path: Path | None = None,
+) -> tuple[SuiteReport, bool]:
+    """Return the report of running ``tests`` (None: all) in ``tree`` and whether it was cached."""
+    entry = _cache_file(root, tree, tests, limits)
+    if use_cache and log_path is None:
+        report = _load(entry)
+        if report is not None:
+            return report, True
+    report = run_suite(tree, RUN_ARGS + list(tests or []), limits, log_path)
+    _store(entry, report)
+    return report, False
+
+
+def _run_heldout(
+    root: Path, tree: Path, tests: tuple[str, ...], limits: RunLimits | None, use_cache: bool
+) -> SuiteReport:
+    """Place the variants in ``tree``, run ``tests`` of them (cached by the tree with them in)."""
+    placed = place_variants(tree, heldout_root(root))
+    try:
+        return _cached_run(root, tree, sorted(tests), limits, use_cache)[0]
+    finally:
+        remove_variants(tree, placed)
 
 
 def _load(path: Path) -> SuiteReport | None:
@@ -95,15 +133,12 @@ def probe_one(
     ids = [b.id for b in probe.bugs]
     try:
         with temporary_tree(root, probe.bugs) as built:
-            entry = _cache_file(root, built.path, probe, limits)
-            if cache and probe.reuse and log_path is None:
-                report = _load(entry)
-                if report is not None:
-                    return ProbeResult(ids, report, selected=probe.tests, cached=True)
-            args = RUN_ARGS + list(probe.tests or [])
-            report = run_suite(built.path, args, limits, log_path)
-            _store(entry, report)
-            return ProbeResult(ids, report, selected=probe.tests)
+            reuse = cache and probe.reuse
+            report, hit = _cached_run(root, built.path, probe.tests, limits, reuse, log_path)
+            result = ProbeResult(ids, report, selected=probe.tests, cached=hit)
+            if probe.heldout:
+                result.heldout = _run_heldout(root, built.path, probe.heldout, limits, cache)
+            return result
     except PlantError as exc:
         return ProbeResult(ids, error=str(exc), selected=probe.tests)
 

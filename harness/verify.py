@@ -6,7 +6,7 @@ import argparse
 import subprocess
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from harness.collect import CollectError, collect_main
 from harness.coverage_map import CoverageMap, CoverageMapError
 from harness.gate import Gate
 from harness.grade import score
+from harness.heldout import check_variants, coverage_info, leaked_variants
 from harness.leaks import hint_words, scan_tree
 from harness.manifest import catalogue_fingerprint, manifest_extra, read_all_bugs_passing
 from harness.overlap import overlap_report
@@ -112,9 +113,13 @@ def static_gates(root: Path, catalogue: dict[str, Bug], expected: set[str] | Non
             gate7.problems.append(f"solve.sh failed: {run.stderr.strip() or run.stdout.strip()}")
         else:
             gate7.problems += diff_trees(base / "main", built.path)
+        variants = Gate("H: held-out variants are listed tests of bugs/heldout; none ships")
+        variants.problems += check_variants(root, catalogue, expected)
+        variants.problems += leaked_variants(root, built.path)
+        variants.info += coverage_info(catalogue)
     overlap = Gate("overlap: crowded files, nearby edits, edits on other edits (info only)")
     overlap.info = overlap_report(catalogue, root)
-    return [schema, gate1, gate5, gate6, gate7, overlap]
+    return [schema, gate1, gate5, gate6, gate7, variants, overlap]
 
 
 def _outcome_key(result: ProbeResult) -> dict[str, str]:
@@ -156,6 +161,7 @@ def _singles(
 ) -> tuple[list[Future[ProbeResult]], dict[str, Future[ProbeResult]]]:
     """Queue every bug alone (on its selected tests) and full runs of a sample of them."""
     probes = selected_probes(root, [[b] for b in bugs], mapped.result())
+    probes = [replace(p, heldout=b.heldout) for b, p in zip(bugs, probes, strict=True)]
     singles = [runner.submit(p) for p in probes]
     salt = catalogue_fingerprint(root, {b.id: b for b in bugs})
     narrowed = [b for b, p in zip(bugs, probes, strict=True) if p.tests is not None]
@@ -191,7 +197,7 @@ def _confirm(
             wide = full[bug.id].result()
             found = selection_disagreement(results[index], wide, baseline)
             gate.problems += [f"{bug.id}: {p}" for p in found[:5]]
-            results[index] = wide
+            results[index] = replace(wide, heldout=results[index].heldout)
     gate.info.append(
         f"{narrowed} of {len(bugs)} single-bug runs ran selected tests; "
         f"{len(full)} of them were compared with a full run"
@@ -213,14 +219,17 @@ def suite_gates(
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         runner = _Runner(root, pool, options)
         mapped = pool.submit(load_map, root, options.full)
-        finals = [runner.submit(Probe([], reuse=False)) for _ in range(RUNS)]
+        variants = tuple(t for b in bugs for t in b.heldout)
+        finals = [runner.submit(Probe([], reuse=False, heldout=variants))]
+        finals += [runner.submit(Probe([], reuse=False)) for _ in range(RUNS - 1)]
         finals += [runner.submit(Probe(bugs, reuse=False)) for _ in range(RUNS)]
         solved = pool.submit(solved_reward_gate, root, catalogue)
         singles, checks = _singles(root, runner, bugs, mapped, options)
         baseline = finals[0].result()
         results, selection = _confirm(runner, bugs, singles, checks, baseline)
         gates = _judge(root, catalogue, expected, [f.result() for f in finals], results)
-        return gates[:2] + [selection] + gates[2:] + [solved.result()]
+        held = heldout_gate(bugs, finals[0].result(), results)
+        return gates[:2] + [selection] + gates[2:] + [solved.result(), held]
 
 
 def _judge(
@@ -266,6 +275,31 @@ def _judge(
     return [gate2, gate3, gate4, gate5]
 
 
+def heldout_gate(bugs: list[Bug], main: ProbeResult, singles: list[ProbeResult]) -> Gate:
+    """Judge the variant runs: all pass on main, and each bug alone fails every one of its own.
+
+    (The solved tree passing them all is part of gate 7's score.)
+    """
+    gate = Gate("H runs: variants pass on main and fail with their bug alone")
+    passing = set(main.heldout.passing if main.heldout else [])
+    for bug, result in zip(bugs, singles, strict=True):
+        gate.problems += [
+            f"main: {bug.id}'s variant {t} does not pass" for t in bug.heldout if t not in passing
+        ]
+        outcomes = result.heldout.outcomes if result.heldout else {}
+        gate.problems += [
+            f"{bug.id}: its variant {t} passes with the bug alone"
+            for t in bug.heldout
+            if outcomes.get(t, "missing") == "passed"
+        ]
+        gate.problems += [
+            f"{bug.id}: its variant {t} was not run" for t in bug.heldout if t not in outcomes
+        ]
+    with_variants = sum(bool(b.heldout) for b in bugs)
+    gate.info.append(f"{with_variants} of {len(bugs)} bugs have variants; each was run alone")
+    return gate
+
+
 def determinism_gate(
     mains: list[ProbeResult], alls: list[ProbeResult], singles: list[ProbeResult]
 ) -> Gate:
@@ -293,7 +327,7 @@ def hermeticity_problems(results: list[ProbeResult]) -> list[str]:
 
 def solved_reward_gate(root: Path, catalogue: dict[str, Bug]) -> Gate:
     """Build all bugs, apply solve.sh and check the scorer gives 1.0."""
-    gate = Gate("7: build all, solve.sh, reward 1.0")
+    gate = Gate("7: build all, solve.sh, reward 1.0 and every held-out variant passes")
     bugs = list(catalogue.values())
     with tempfile.TemporaryDirectory(prefix="synapse-verify-") as scratch:
         built = build_environment(
@@ -304,12 +338,16 @@ def solved_reward_gate(root: Path, catalogue: dict[str, Bug]) -> Gate:
             check=True,
             capture_output=True,
         )
-        results = score(root, built.path)
+        results = score(root, built.path, heldout=True)
     reward = compute_reward(parse_results(results))
     if reward["reward"] != 1.0:
         gate.problems.append(
             f"reward after solve.sh is {reward['reward']}: {results.get('reason')}"
         )
+    heldout = results.get("heldout") or {}
+    failing = sorted(t for t, o in heldout.get("variants", {}).items() if o != "passed")
+    gate.problems += [f"held-out variant {t} fails after solve.sh" for t in failing[:20]]
+    gate.problems += [f"held-out run: {p}" for p in heldout.get("problems", [])[:5]]
     return gate
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.discovery import registered
+from shared.docs import serve_offline_docs
 from shared.errors import SynapseError
 from shared.readiness import READY_PATH, ReadinessCheck, run_checks
 
@@ -58,6 +59,7 @@ def create_service_app(
         return JSONResponse(report.to_body(), report.status_code, media_type=media_type)
 
     install_error_handlers(app)
+    serve_offline_docs(app)
     app.add_middleware(UnexpectedErrorMiddleware, service=name)
     return app
 

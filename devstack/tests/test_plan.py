@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from devstack.plan import build_plan, detect_mode
+import pytest
+
+from devstack.plan import PlanError, build_plan, detect_mode
 from shared.services import built_services
 
 INFRA_ENV = {
@@ -88,3 +90,47 @@ def test_an_explicit_broker_without_other_infrastructure_still_gets_a_worker():
     assert plan.mode == "embedded"
     assert "training-worker" in plan.names()
     assert "SYNAPSE_TRAINING_TASK_ALWAYS_EAGER" not in plan.env
+
+
+def test_a_worker_gets_its_locks_on_redis_when_the_caller_named_no_lock_backend():
+    plan = build_plan(INFRA_ENV, python="py")
+    assert plan.env["SYNAPSE_LOCKS_BACKEND"] == "redis"
+    # The caller's Redis stays the one the locks use.
+    assert "SYNAPSE_REDIS_URL" not in plan.env
+
+
+def test_an_explicit_redis_broker_also_serves_the_workers_locks():
+    plan = build_plan({"SYNAPSE_TRAINING_BROKER_URL": "redis://q:6379/2"}, python="py")
+    assert plan.env["SYNAPSE_LOCKS_BACKEND"] == "redis"
+    assert plan.env["SYNAPSE_REDIS_URL"] == "redis://q:6379/2"
+
+
+def test_an_amqp_broker_leaves_the_lock_server_to_the_caller():
+    plan = build_plan({"SYNAPSE_TRAINING_BROKER_URL": "amqp://u:p@q:5672//"}, python="py")
+    assert plan.env["SYNAPSE_LOCKS_BACKEND"] == "redis"
+    assert "SYNAPSE_REDIS_URL" not in plan.env
+
+
+def test_in_process_jobs_keep_the_in_memory_locks():
+    plan = build_plan({}, python="py")
+    assert "SYNAPSE_LOCKS_BACKEND" not in plan.env
+
+
+def test_in_memory_locks_next_to_a_worker_are_refused_before_anything_starts():
+    environ = {**INFRA_ENV, "SYNAPSE_LOCKS_BACKEND": "memory"}
+    with pytest.raises(PlanError, match="SYNAPSE_LOCKS_BACKEND=memory") as refused:
+        build_plan(environ, python="py")
+    assert "redis://localhost:6379" in str(refused.value)
+
+
+def test_the_refusal_names_the_broker_without_its_credentials():
+    environ = {"SYNAPSE_TRAINING_BROKER_URL": "redis://user:s3cret@q:6379/2"}
+    with pytest.raises(PlanError) as refused:
+        build_plan({**environ, "SYNAPSE_LOCKS_BACKEND": "memory"}, python="py")
+    assert "s3cret" not in str(refused.value)
+    assert "redis://q:6379" in str(refused.value)
+
+
+def test_in_memory_locks_without_a_worker_are_left_alone():
+    plan = build_plan({"SYNAPSE_LOCKS_BACKEND": "memory"}, python="py")
+    assert "training-worker" not in plan.names()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Each app's apps.py holds its one AppConfig, which Django picks from the package name.
     *(spec.package for spec in django_services()),
 ]
@@ -80,6 +81,8 @@ DATABASE_ROUTERS = ["services.django_project.routers.DatabaseRouter"]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # synapse/redoc.html: the offline Redoc page (services.django_project.docs).
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
@@ -90,7 +93,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["services.django_project.parsers.PlatformJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "services.django_project.errors.problem_exception_handler",
 }
@@ -99,8 +102,20 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "SynapseNet Django services",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # 3.1 (JSON Schema 2020-12) like the FastAPI services; metrics need propertyNames.
+    "OAS_VERSION": "3.1.0",
     "ENUM_NAME_OVERRIDES": {"StageEnum": "services.registry.models.Stage"},
+    # Swagger UI and Redoc from the pinned drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# Largest request body a Django service reads (413 problem beyond it); the registry's largest
+# valid body (64 KiB of params, 1024 feature names) is far below.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# The docs pages' assets, served by each service itself (services.django_project.docs).
+STATIC_URL = "/static/"
 
 LOGGING = {
     "version": 1,

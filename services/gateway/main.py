@@ -106,12 +106,13 @@ def make_client_factory(
 
 
 class Upstreams:
-    """The routable services and one long-lived client (with its breaker) per service."""
+    """The routable services, one long-lived client (with its breaker) and one probe each."""
 
     def __init__(self, settings: Settings, client_factory: ClientFactory) -> None:
         self.services = routable_services(settings)
         self._factory = client_factory
         self._clients: dict[str, ServiceClient] = {}
+        self._probes: dict[str, ServiceClient] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str) -> ServiceClient:
@@ -123,12 +124,23 @@ class Upstreams:
                 self._clients[service] = self._factory(service)
             return self._clients[service]
 
+    def probe(self, service: str) -> ServiceClient:
+        """Return the client of `service`'s health and readiness probes: no breaker, no retry."""
+        # Probes must neither open the proxy's breaker nor be refused by it: the gateway's
+        # readiness reports what the service answers, and failing probes never cut off callers.
+        proxied = self.client(service)
+        with self._lock:
+            if service not in self._probes:
+                self._probes[service] = proxied.for_probes()
+            return self._probes[service]
+
     def close(self) -> None:
         """Close every client created so far."""
         with self._lock:
-            for client in self._clients.values():
+            for client in [*self._clients.values(), *self._probes.values()]:
                 client.close()
             self._clients.clear()
+            self._probes.clear()
 
 
 def upstream_path(path: str) -> str:
@@ -222,7 +234,7 @@ def services_health(upstreams: Upstreams, correlation_id: str) -> dict:
     report = {}
     for service in upstreams.services:
         try:
-            answer = upstreams.client(service).get(
+            answer = upstreams.probe(service).get(
                 "/health", headers={CORRELATION_HEADER: correlation_id}
             )
             status = "ok" if answer.status_code == 200 else "unavailable"
@@ -238,7 +250,7 @@ def upstream_ready_check(upstreams: Upstreams, service: str) -> ReadinessCheck:
 
     def check() -> str | None:
         try:
-            answer = upstreams.client(service).get(READY_PATH)
+            answer = upstreams.probe(service).get(READY_PATH)
         except SynapseError as exc:
             return f"{service} unreachable: {exc.message}"
         if answer.status_code == 200:

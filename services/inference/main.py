@@ -25,13 +25,14 @@ from services.inference.events import (
 from services.inference.fetch import fetching_loader
 from services.inference.predictions import format_predictions, task_of
 from services.inference.readiness import Readiness
-from services.inference.registry_cache import CachedRegistry
+from services.inference.registry_cache import CachedRegistry, cache_guard
 from services.inference.schemas import (
     DeploymentList,
     DeployRequest,
     PredictRequest,
     PredictResponse,
 )
+from shared.backend_scope import announce
 from shared.backends import get_bus, get_cache, get_storage
 from shared.clients.registry import RegistryClient
 from shared.deps import BusDep
@@ -339,6 +340,7 @@ def create_app(
         ttl=settings.registry_cache_ttl,
         miss_ttl=settings.registry_miss_ttl,
     )
+    announce(cache_guard(registry.cache))
     server = ModelServer(
         registry,
         artifact_root=settings.artifact_root,

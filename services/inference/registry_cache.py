@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.backend_scope import Guard, scope_of
 from shared.cache.base import Cache
 from shared.clients.registry import RegistryClient
 from shared.errors import NotFoundError, SynapseError
@@ -20,6 +21,20 @@ from shared.errors import NotFoundError, SynapseError
 KEY_PREFIX = "inference:registry:"
 DEFAULT_TTL = 300.0
 DEFAULT_MISS_TTL = 30.0
+
+
+def cache_guard(cache: Cache) -> Guard:
+    """Return what inference states at start-up about the backend of its registry lookups."""
+    # A copy per replica is correct: keys name the version, entries expire, and every replica
+    # has a consumer group of its own, so each one sees every invalidation.
+    return Guard(
+        "inference",
+        "the registry lookup cache",
+        scope_of("cache", cache),
+        many_processes=True,
+        where="keys name the version, entries expire, each replica has its own invalidation group",
+        per_process=True,
+    )
 
 
 def record_key(name: str, version: int) -> str:

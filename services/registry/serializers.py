@@ -6,6 +6,8 @@ import json
 import math
 from typing import Any
 
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from services.registry.models import (
@@ -23,19 +25,92 @@ MAX_METRICS = 256
 MAX_KEY_LENGTH = 128
 MAX_FEATURES = 1024
 MAX_PARAMS_BYTES = 64 * 1024
+# Largest version number a request may name: fits a 32-bit integer column everywhere.
+MAX_VERSION = 2**31 - 1
 
 
-def _printable(value: str) -> str:
-    if any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise serializers.ValidationError("must not contain whitespace or control characters")
-    return value
+# URIs, run IDs and actors: no whitespace, no C0/C1 control characters (the schema's pattern).
+_VISIBLE = RegexValidator(
+    r"^[^\s\x00-\x1f\x7f-\x9f]*\Z", "must not contain whitespace or control characters"
+)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number only: DRF would also take "1.5" and true, which the schema refuses."""
+
+    def to_internal_value(self, data: Any) -> float:
+        """Return the number, refusing strings and booleans."""
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF would also take "3" and 3.0, which the schema refuses."""
+
+    def to_internal_value(self, data: Any) -> int:
+        """Return the integer, refusing strings, floats and booleans."""
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean only: DRF would also take "yes" and 1, which the schema refuses."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        """Return the boolean, refusing anything else."""
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": MAX_METRICS,
+        "propertyNames": {"minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        "additionalProperties": {"type": "number"},
+    }
+)
+class MetricsField(serializers.DictField):
+    """Metric name -> finite number."""
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class ParamsField(serializers.DictField):
+    """Free-form JSON parameters."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        "minItems": 1,
+        "maxItems": MAX_FEATURES,
+        "uniqueItems": True,
+    }
+)
+class FeatureNamesField(serializers.ListField):
+    """Unique, non-empty feature names."""
+
+
+@extend_schema_field(
+    {
+        "type": ["object", "null"],
+        "properties": {"features": {"type": "array", "items": {"type": "string"}}},
+        "required": ["features"],
+    }
+)
+class StoredInputSchemaField(serializers.JSONField):
+    """A stored version's input schema: its feature names, or null."""
 
 
 class InputSchemaSerializer(serializers.Serializer):
     """Validate the feature names a version was trained on."""
 
-    features = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_KEY_LENGTH),
+    features = FeatureNamesField(
+        child=serializers.CharField(max_length=MAX_KEY_LENGTH, trim_whitespace=False),
         min_length=1,
         max_length=MAX_FEATURES,
     )
@@ -50,18 +125,23 @@ class InputSchemaSerializer(serializers.Serializer):
 class RegisterVersionSerializer(serializers.Serializer):
     """Validate POST .../versions and build a NewVersion from it."""
 
-    artifact_uri = serializers.CharField(max_length=URI_MAX_LENGTH, validators=[_printable])
-    run_id = serializers.CharField(
-        max_length=RUN_ID_MAX_LENGTH, required=False, allow_blank=True, default=""
+    artifact_uri = serializers.CharField(
+        min_length=1, max_length=URI_MAX_LENGTH, trim_whitespace=False, validators=[_VISIBLE]
     )
-    metrics = serializers.DictField(child=serializers.FloatField(), required=False, default=dict)
-    params = serializers.DictField(required=False, default=dict)
-    parent_version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    run_id = serializers.CharField(
+        max_length=RUN_ID_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        validators=[_VISIBLE],
+    )
+    metrics = MetricsField(child=StrictFloatField(), required=False, default=dict)
+    params = ParamsField(required=False, default=dict)
+    parent_version = StrictIntegerField(
+        min_value=1, max_value=MAX_VERSION, required=False, allow_null=True
+    )
     input_schema = InputSchemaSerializer(required=False, allow_null=True)
-
-    def validate_run_id(self, value: str) -> str:
-        """Refuse a run ID with non-printable characters."""
-        return _printable(value) if value else value
 
     def validate_metrics(self, value: dict[str, float]) -> dict[str, float]:
         """Refuse too many metrics, bad metric names and non-finite values."""
@@ -101,13 +181,17 @@ class TransitionSerializer(serializers.Serializer):
     """Validate POST .../transition."""
 
     stage = serializers.ChoiceField(choices=Stage.values)
-    archive_existing = serializers.BooleanField(required=False, default=True)
+    archive_existing = StrictBooleanField(required=False, default=True)
 
 
 class ActorSerializer(serializers.Serializer):
     """Validate the X-Actor header that names who asked for a transition."""
 
-    actor = serializers.CharField(max_length=ACTOR_MAX_LENGTH, validators=[_printable])
+    actor = serializers.CharField(
+        max_length=ACTOR_MAX_LENGTH,
+        trim_whitespace=False,
+        validators=[RegexValidator(r"^[!-~]+\Z", "must be printable ASCII without spaces")],
+    )
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -117,6 +201,9 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     parent_version = serializers.IntegerField(
         source="parent.version", read_only=True, allow_null=True, default=None
     )
+    metrics = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    params = ParamsField(read_only=True)
+    input_schema = StoredInputSchemaField(read_only=True)
 
     class Meta:
         model = ModelVersion

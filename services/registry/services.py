@@ -230,9 +230,9 @@ def _parent_row(model: RegisteredModel, parent_version: int | None) -> ModelVers
     try:
         return ModelVersion.objects.get(model=model, version=parent_version)
     except ModelVersion.DoesNotExist:
-        raise ValidationError(
-            f"parent version {parent_version} of {model.name!r} does not exist"
-        ) from None
+        message = f"parent version {parent_version} of {model.name!r} does not exist"
+        error = {"loc": ["parent_version"], "msg": message, "type": "not_found"}
+        raise ValidationError(message, details=[error]) from None
 
 
 def _version_row(model: RegisteredModel, number: int) -> ModelVersion:

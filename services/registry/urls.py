@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from services.django_project.docs import docs_urlpatterns
 from services.django_project.health import health_urlpatterns
 from services.registry import views
 
@@ -21,13 +21,10 @@ urlpatterns = [
     path(f"{VERSION}/transitions", views.TransitionHistoryView.as_view(), name="transitions"),
     path(f"{VERSION}/lineage", views.LineageView.as_view(), name="lineage"),
     path("api/v1/search/versions", views.VersionSearchView.as_view(), name="search-versions"),
-    path(
-        "api/schema",
-        SpectacularAPIView.as_view(urlconf="services.registry.urls"),
-        name="schema",
-    ),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    *docs_urlpatterns("services.registry.urls"),
 ]
 
+handler400 = "services.django_project.errors.bad_request_view"
+handler403 = "services.django_project.errors.forbidden_view"
 handler404 = "services.django_project.errors.not_found_view"
 handler500 = "services.django_project.errors.server_error_view"

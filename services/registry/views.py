@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from services.django_project.openapi import BODY_ERRORS, problems
 from services.registry import search as registry_search
 from services.registry import services
+from services.registry.models import ACTOR_MAX_LENGTH, NAME_MAX_LENGTH
 from services.registry.serializers import (
+    MAX_VERSION,
     ActorSerializer,
     LineageSerializer,
     ModelVersionSerializer,
@@ -26,23 +31,60 @@ DEFAULT_LIMIT = 100
 DEFAULT_SEARCH_SIZE = 20
 MAX_SEARCH_SIZE = 100
 MAX_LIMIT = 1000
+# SQLite and PostgreSQL fail on an OFFSET beyond 64 bits; this bound is far past any registry.
+MAX_OFFSET = 2**31 - 1
+MAX_QUERY_LENGTH = 256
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+NO_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
+
+def integer(low: int, high: int, default: int | None = None) -> dict[str, object]:
+    """Return the OpenAPI schema of an integer in [low, high]."""
+    schema: dict[str, object] = {"type": "integer", "minimum": low, "maximum": high}
+    return schema if default is None else {**schema, "default": default}
+
+
+NAME_SCHEMA = {
+    "type": "string",
+    "pattern": services.NAME_PATTERN.pattern.join("^$"),
+    "maxLength": NAME_MAX_LENGTH,
+}
+STAGE_PARAMETER = OpenApiParameter("stage", str, enum=list(services.Stage.values))
 PAGE_PARAMETERS = [
-    OpenApiParameter("limit", int, description=f"page size, 1-{MAX_LIMIT}"),
-    OpenApiParameter("offset", int, description="items to skip"),
+    OpenApiParameter("limit", integer(1, MAX_LIMIT, DEFAULT_LIMIT), description="page size"),
+    OpenApiParameter("offset", integer(0, MAX_OFFSET, 0), description="items to skip"),
 ]
+NAME_PARAMETER = OpenApiParameter("name", NAME_SCHEMA, OpenApiParameter.PATH)
+VERSION_PARAMETERS = [
+    NAME_PARAMETER,
+    OpenApiParameter("version", integer(1, MAX_VERSION), OpenApiParameter.PATH),
+]
+ACTOR_PARAMETER = OpenApiParameter(
+    "X-Actor",
+    {"type": "string", "minLength": 1, "maxLength": ACTOR_MAX_LENGTH, "pattern": r"^[!-~]+$"},
+    OpenApiParameter.HEADER,
+    description="who asks for the change (printable ASCII)",
+)
+
+
+def query_int(request: Request, key: str, default: int, low: int, high: int) -> int:
+    """Return an integer query parameter in [low, high], or raise ValidationError."""
+    raw = request.query_params.get(key)
+    try:
+        value = default if raw is None else int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        message = f"{key} must be an integer from {low} to {high}"
+        error = {"loc": ["query", key], "msg": message, "type": "value_error"}
+        raise ValidationError(message, details=[error])
+    return value
 
 
 def page_of(request: Request) -> tuple[int, int]:
     """Return (limit, offset) from the query string, or raise ValidationError."""
-    try:
-        limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
-        offset = int(request.query_params.get("offset", 0))
-    except ValueError:
-        raise ValidationError("limit and offset must be integers") from None
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise ValidationError(f"limit must be 1-{MAX_LIMIT} and offset >= 0")
-    return limit, offset
+    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    return limit, query_int(request, "offset", 0, 0, MAX_OFFSET)
 
 
 def valid(serializer: serializers.Serializer) -> serializers.Serializer:
@@ -70,15 +112,18 @@ class RegisteredModelListView(APIView):
     @extend_schema(
         operation_id="list_registered_models",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "RegisteredModelPage",
-            {
-                "items": RegisteredModelSerializer(many=True),
-                "total": serializers.IntegerField(),
-                "limit": serializers.IntegerField(),
-                "offset": serializers.IntegerField(),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "RegisteredModelPage",
+                {
+                    "items": RegisteredModelSerializer(many=True),
+                    "total": serializers.IntegerField(),
+                    "limit": serializers.IntegerField(),
+                    "offset": serializers.IntegerField(),
+                },
+            ),
+            **problems(422),
+        },
     )
     def get(self, request: Request) -> Response:
         """List registered models."""
@@ -91,7 +136,11 @@ class RegisteredModelListView(APIView):
 class RegisteredModelDetailView(APIView):
     """Show one registered model."""
 
-    @extend_schema(operation_id="get_registered_model", responses=RegisteredModelSerializer)
+    @extend_schema(
+        operation_id="get_registered_model",
+        parameters=[NAME_PARAMETER],
+        responses={200: RegisteredModelSerializer, **problems(404, 422)},
+    )
     def get(self, request: Request, name: str) -> Response:
         """Return one registered model."""
         return Response(RegisteredModelSerializer(services.get_model(name)).data)
@@ -102,20 +151,20 @@ class VersionListView(APIView):
 
     @extend_schema(
         operation_id="list_versions",
-        parameters=[
-            OpenApiParameter("stage", str, enum=list(services.Stage.values)),
-            *PAGE_PARAMETERS,
-        ],
-        responses=inline_serializer(
-            "ModelVersionPage",
-            {
-                "name": serializers.CharField(),
-                "items": ModelVersionSerializer(many=True),
-                "total": serializers.IntegerField(),
-                "limit": serializers.IntegerField(),
-                "offset": serializers.IntegerField(),
-            },
-        ),
+        parameters=[NAME_PARAMETER, STAGE_PARAMETER, *PAGE_PARAMETERS],
+        responses={
+            200: inline_serializer(
+                "ModelVersionPage",
+                {
+                    "name": serializers.CharField(),
+                    "items": ModelVersionSerializer(many=True),
+                    "total": serializers.IntegerField(),
+                    "limit": serializers.IntegerField(),
+                    "offset": serializers.IntegerField(),
+                },
+            ),
+            **problems(404, 422),
+        },
     )
     def get(self, request: Request, name: str) -> Response:
         """List a model's versions, optionally only those in one stage."""
@@ -127,8 +176,9 @@ class VersionListView(APIView):
 
     @extend_schema(
         operation_id="register_version",
+        parameters=[NAME_PARAMETER],
         request=RegisterVersionSerializer,
-        responses={201: ModelVersionSerializer},
+        responses={201: ModelVersionSerializer, **problems(409, *BODY_ERRORS)},
     )
     def post(self, request: Request, name: str) -> Response:
         """Register the next version of a model (the model is created on first use)."""
@@ -141,7 +191,11 @@ class VersionListView(APIView):
 class VersionDetailView(APIView):
     """Show one version of a model."""
 
-    @extend_schema(operation_id="get_version", responses=ModelVersionSerializer)
+    @extend_schema(
+        operation_id="get_version",
+        parameters=VERSION_PARAMETERS,
+        responses={200: ModelVersionSerializer, **problems(404, 422)},
+    )
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return one version of a model."""
         return Response(ModelVersionSerializer(services.get_version(name, version)).data)
@@ -153,8 +207,8 @@ class TransitionView(APIView):
     @extend_schema(
         operation_id="transition_version",
         request=TransitionSerializer,
-        responses=TransitionResultSerializer,
-        parameters=[OpenApiParameter("X-Actor", str, OpenApiParameter.HEADER)],
+        responses={200: TransitionResultSerializer, **problems(404, 409, *BODY_ERRORS)},
+        parameters=[*VERSION_PARAMETERS, ACTOR_PARAMETER],
     )
     def post(self, request: Request, name: str, version: int) -> Response:
         """Move a version to another stage."""
@@ -173,7 +227,11 @@ class TransitionView(APIView):
 class TransitionHistoryView(APIView):
     """Show a version's stage-transition audit."""
 
-    @extend_schema(operation_id="list_transitions", responses=StageTransitionSerializer(many=True))
+    @extend_schema(
+        operation_id="list_transitions",
+        parameters=VERSION_PARAMETERS,
+        responses={200: StageTransitionSerializer(many=True), **problems(404, 422)},
+    )
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return the stage-transition audit of a version, oldest first."""
         rows = services.transitions_of(name, version)
@@ -183,7 +241,11 @@ class TransitionHistoryView(APIView):
 class LineageView(APIView):
     """Show a version's lineage."""
 
-    @extend_schema(operation_id="get_lineage", responses=LineageSerializer)
+    @extend_schema(
+        operation_id="get_lineage",
+        parameters=VERSION_PARAMETERS,
+        responses={200: LineageSerializer, **problems(404, 422)},
+    )
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return a version's ancestors via parent_version, nearest first."""
         return Response(LineageSerializer(services.lineage(name, version)).data)
@@ -195,18 +257,27 @@ class VersionSearchView(APIView):
     @extend_schema(
         operation_id="search_versions",
         parameters=[
-            OpenApiParameter("q", str, description="words of the name, stage or run id"),
-            OpenApiParameter("name", str, description="exact model name"),
-            OpenApiParameter("stage", str, enum=list(services.Stage.values)),
-            OpenApiParameter("size", int, description=f"hits to return, 1-{MAX_SEARCH_SIZE}"),
+            OpenApiParameter(
+                "q",
+                {"type": "string", "maxLength": MAX_QUERY_LENGTH, "pattern": NO_CONTROL},
+                description="words of the name, stage or run id",
+            ),
+            OpenApiParameter("name", NAME_SCHEMA, description="exact model name"),
+            STAGE_PARAMETER,
+            OpenApiParameter(
+                "size", integer(1, MAX_SEARCH_SIZE, DEFAULT_SEARCH_SIZE), description="hits"
+            ),
         ],
-        responses=inline_serializer(
-            "VersionSearchResult",
-            {
-                "total": serializers.IntegerField(),
-                "items": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "VersionSearchResult",
+                {
+                    "total": serializers.IntegerField(),
+                    "items": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **problems(422),
+        },
     )
     def get(self, request: Request) -> Response:
         """Search the indexed model versions by words and exact name/stage filters."""
@@ -216,13 +287,19 @@ class VersionSearchView(APIView):
             services.validate_name(name)
         if stage is not None:
             services.parse_stage(stage)
-        try:
-            size = int(params.get("size", DEFAULT_SEARCH_SIZE))
-        except ValueError:
-            raise ValidationError("size must be an integer") from None
-        if not 1 <= size <= MAX_SEARCH_SIZE:
-            raise ValidationError(f"size must be 1-{MAX_SEARCH_SIZE}")
+        size = query_int(request, "size", DEFAULT_SEARCH_SIZE, 1, MAX_SEARCH_SIZE)
         result = registry_search.search_versions(
-            text=params.get("q") or None, name=name, stage=stage, size=size
+            text=search_text(params.get("q")), name=name, stage=stage, size=size
         )
         return Response({"total": result.total, "items": [hit.source for hit in result.hits]})
+
+
+def search_text(text: str | None) -> str | None:
+    """Return the search words, or raise ValidationError for control characters or length."""
+    if not text:
+        return None
+    if len(text) > MAX_QUERY_LENGTH or NO_CONTROL_CHAR.search(text):
+        message = f"q is at most {MAX_QUERY_LENGTH} characters without control characters"
+        error = {"loc": ["query", "q"], "msg": message, "type": "value_error"}
+        raise ValidationError(message, details=[error])
+    return text

@@ -18,6 +18,7 @@ from services.training import store
 from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
 from services.training.events import announcing
+from services.training.locking import announce_api_locks, restate_when_ready, worker_lock_guard
 from services.training.outputs import upload_job_outputs
 from services.training.readiness import QueueProbe
 from services.training.schemas import (
@@ -29,6 +30,7 @@ from services.training.schemas import (
     JobOut,
 )
 from services.training.tasks import dispatch_run_job
+from shared.backend_scope import announce
 from shared.backends import get_bus, get_locks, get_storage
 from shared.clients.registry import ModelRegistry, RegistryClient
 from shared.db import make_engine, make_session_factory, session_scope
@@ -316,6 +318,8 @@ def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
 def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Celery:
     """Return the Celery app a worker runs, building its dependencies on the first task."""
     settings = settings or get_settings()
+    # Refuses a process-local lock backend: a worker's pool runs jobs in several processes.
+    statement = announce(worker_lock_guard(overrides.get("lock_factory")))
     holder: list[TrainingDeps] = []
 
     def deps() -> TrainingDeps:
@@ -323,7 +327,7 @@ def create_worker_app(settings: Settings | None = None, **overrides: Any) -> Cel
             holder.append(build_deps(settings, **overrides))
         return holder[0]
 
-    return make_celery_app(settings, runner=task_runner(deps))
+    return restate_when_ready(make_celery_app(settings, runner=task_runner(deps)), statement)
 
 
 def task_runner(deps: Callable[[], TrainingDeps]) -> Callable[[str], str]:
@@ -386,6 +390,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """Build the training API; ``overrides`` replace TrainingDeps fields (tests, demos)."""
     settings = settings or get_settings()
     deps = build_deps(settings, **overrides)
+    announce_api_locks(settings, deps.lock_factory)
     celery = make_celery_app(settings, runner=task_runner(lambda: deps))
     queue = QueueProbe(celery)
     ready = {

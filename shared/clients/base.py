@@ -269,6 +269,21 @@ class ServiceClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def for_probes(self) -> ServiceClient:
+        """Return a client to the same service with one attempt and no breaker (health probes)."""
+        # A probe reports the service's own answer: retrying would add load to a struggling
+        # service, and a breaker fed by probes would refuse callers for the probes' sake.
+        return ServiceClient(
+            self.service,
+            discovery=self.discovery,
+            transport=self._transport,
+            timeout=self.timeout,
+            retry=RetryPolicy(max_attempts=1),
+            sleep=self.sleep,
+            clock=self.clock,
+            default_headers=self.default_headers,
+        )
+
     def url_for(self, path: str) -> str:
         """Return the absolute URL of `path` on this service, refusing other hosts and schemes."""
         if not path.startswith("/") or path.startswith("//"):

@@ -90,7 +90,8 @@ def test_malformed_json_body_is_a_400_problem(registry_client):
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "parse_error"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error"] == "malformed_json"
 
 
 @pytest.mark.parametrize(
@@ -135,3 +136,35 @@ def test_invalid_list_parameters_are_422(registry_client, query):
     create_version("churn")
     response = registry_client.get(versions_url("churn") + "?" + query)
     assert response.status_code == 422
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"artifact_uri": "s3://b/m", "params": {"p": ' + b"[" * depth + b"]" * depth + b"}}"
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "status", "code"),
+    [
+        ("?offset=" + str(2**64), None, 422, "validation_error"),
+        ("", b'{"artifact_uri": "s3://b/m", "params": {"k\\u0000": 1}}', 422, "validation_error"),
+        ("", b'{"artifact_uri": "s3://b/m", "run_id": "r\\ud800"}', 422, "validation_error"),
+        ("", b'{"artifact_uri": "s3://b/m", "metrics": {"a": 1e999}}', 422, "validation_error"),
+        ("", _nested(5000), 400, "bad_request"),
+        ("", b'{"artifact_uri": "' + b"x" * (1024 * 1024) + b'"}', 413, "payload_too_large"),
+    ],
+    ids=["offset-beyond-64-bits", "nul-in-key", "lone-surrogate", "float-overflow", "deep", "huge"],
+)
+def test_hostile_requests_are_4xx_problems_and_store_nothing(
+    registry_client, path, content, status, code
+):
+    if content is None:
+        response = registry_client.get(versions_url("churn") + path)
+    else:
+        response = registry_client.post(
+            versions_url("churn"), content=content, headers={"Content-Type": "application/json"}
+        )
+    assert (response.status_code, response.json()["error"]) == (status, code)
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 422:
+        assert all(set(error) == {"loc", "msg", "type"} for error in response.json()["details"])
+    assert ModelVersion.objects.count() == 0

@@ -90,6 +90,68 @@ def test_registry_registers_and_promotes_a_version_on_postgres(registry):
     ]
 
 
+def _nested(depth: int) -> bytes:
+    return b'{"artifact_uri": "s3://b/m", "params": {"p": ' + b"[" * depth + b"]" * depth + b"}}"
+
+
+# Hostile registry input on PostgreSQL (which refuses NUL in text and jsonb, unlike SQLite):
+# (method, path under the model, raw JSON body or None, status, error code or "" for any).
+HOSTILE = [
+    ("GET", "/versions?offset=" + str(2**64), None, 422, "validation_error"),
+    ("GET", "/versions?limit=-1", None, 422, "validation_error"),
+    ("GET", "/versions/" + str(2**40), None, 404, "not_found"),
+    ("GET", "/versions/" + str(2**70) + "/lineage", None, 404, "not_found"),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m", "params": {"k": "v\u0000"}}', 422, ""),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m", "params": {"k\u0000": 1}}', 422, ""),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m", "metrics": {"a\u0000": 1}}', 422, ""),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m\u0000"}', 422, ""),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m", "run_id": "r\ud800"}', 422, ""),
+    (
+        "POST",
+        "/versions",
+        b'{"artifact_uri": "s3://b/m", "input_schema": {"features": ["a\u0000"]}}',
+        422,
+        "",
+    ),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m", "metrics": {"a": 1e999}}', 422, ""),
+    (
+        "POST",
+        "/versions",
+        b'{"artifact_uri": "s3://b/m", "metrics": {"a": 1' + b"0" * 400 + b"}}",
+        422,
+        "",
+    ),
+    ("POST", "/versions", b'{"artifact_uri": "s3://b/m", "metrics": {"a": NaN}}', 400, ""),
+    (
+        "POST",
+        "/versions",
+        b'{"artifact_uri": "s3://b/m", "parent_version": ' + b"9" * 30 + b"}",
+        422,
+        "",
+    ),
+    ("POST", "/versions", _nested(5000), 400, "bad_request"),
+    ("POST", "/versions", _nested(40), 400, "bad_request"),
+    ("POST", "/versions", b'{"artifact_uri": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413, ""),
+    ("POST", "/versions", b"{artifact_uri:", 400, "malformed_json"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), HOSTILE)
+def test_hostile_registry_input_is_a_4xx_problem_on_postgres(
+    registry, method, path, body, status, code
+):
+    from services.registry.models import RegisteredModel
+
+    name = unique("live-hostile")
+    headers = {"Content-Type": "application/json"}
+    url = f"/api/v1/registered-models/{name}{path}"
+    response = registry.request(method, url, content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert not code or response.json()["error"] == code
+    assert not RegisteredModel.objects.filter(name=name).exists()
+
+
 @pytest.fixture(scope="module")
 def models_url(infra_settings):
     return sqlalchemy_url(infra_settings.database_url("models_db"))

@@ -290,6 +290,15 @@ def test_web_services_start_their_app_factory_on_the_documented_port(services: d
         assert f"localhost:{SERVICES[service].port}/health" in str(services[name]["healthcheck"])
 
 
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_celery_workers_keep_their_locks_on_the_shared_redis(services: dict, name: str) -> None:
+    # A worker runs jobs in a pool of processes; it refuses in-memory locks at start-up.
+    env = cc.environment(services[name])
+    assert env["SYNAPSE_LOCKS_BACKEND"] == "redis"
+    assert urlsplit(env["SYNAPSE_REDIS_URL"]).hostname == "redis"
+    assert cc.dependencies(services[name]).get("redis") == "service_healthy"
+
+
 def test_registry_migrates_models_db_before_serving(services: dict) -> None:
     line = " ".join(cc.command_argv(services["registry"]))
     migrate = line.index("services.django_project migrate --database models_db")
