@@ -3,7 +3,8 @@
 Usage: python -P -m environment.verifier TREE --bundle DIR [--logs /logs/verifier]
 
 The bundle holds a copy of this package (the one that runs, so an edited scorer in TREE changes
-nothing), ``pristine/tests`` and ``pristine/pyproject.toml``, and ``expected.json``. Writes
+nothing), ``pristine/tests`` and ``pristine/pyproject.toml``, ``expected.json`` and, when the
+built bugs have held-out variants, ``heldout/`` (run after the visible suite). Writes
 ``results.json`` (every test's outcome), ``reward-full.json`` (every component),
 ``reward.json`` (flat numbers) and ``reward.txt`` (the reward alone) into the logs folder. A
 reward is always written: 0.0 with the reason when the tree cannot be scored.
@@ -18,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from environment.heldout import VARIANTS_FILE
 from environment.report import SuiteReport
 from environment.scorer import build_results, reward_of, score_tree
 
@@ -38,7 +40,9 @@ def score_with_bundle(tree: Path, bundle: Path) -> tuple[dict[str, Any], dict[st
     """Return the results and reward documents of ``tree`` scored against ``bundle``."""
     expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))
     try:
-        results = score_tree(tree, bundle / "pristine", expected)
+        heldout = bundle / "heldout"
+        variants = heldout if (heldout / VARIANTS_FILE).is_file() else None
+        results = score_tree(tree, bundle / "pristine", expected, heldout=variants)
     except OSError as exc:
         results = build_results(expected, SuiteReport(problems=[f"cannot score: {exc}"]))
     return results, reward_of(results, None)

@@ -168,7 +168,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"built {built.path} with {len(built.bugs)} bug(s), {len(built.files)} files")
     print(f"selection: {selection.record['rule']}: {','.join(built.bugs) or 'none'}")
     if extra.get("expected_tests") is not None:
-        bundle = write_verifier(args.root, built.path, collect_main(args.root))
+        bundle = write_verifier(args.root, built.path, collect_main(args.root), bugs)
         print(f"verifier: {bundle}/test.sh")
     print(f"solution: {solution_dir(built.path)}/solve.sh")
     return 0

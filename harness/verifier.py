@@ -4,9 +4,9 @@ The bundle is maintainer side, next to ``DIR.solution/``: ``test.sh``, a copy of
 ``environment`` package (without its tests), main's ``tests/`` and ``pyproject.toml`` under
 ``pristine/``, and ``expected.json``. ``test.sh [TREE]`` (default ``/app``) runs the bundle's
 scorer, never the tree's, and writes ``/logs/verifier/reward.json`` and ``reward.txt``
-(``SYNAPSE_VERIFIER_LOGS`` overrides the folder). Held-out variants are not part of it yet:
-they go under ``heldout/`` in the bundle, and ``reward.json`` carries ``heldout_pass_rate``
-as soon as the scorer reports it.
+(``SYNAPSE_VERIFIER_LOGS`` overrides the folder). ``heldout/`` holds the planted bugs'
+held-out variants; the scorer runs them after the visible suite, and ``reward.json`` carries
+``heldout_pass_rate``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import environment
+from harness.catalogue import Bug
+from harness.heldout import write_bundle
 
 TEST_SH = """#!/usr/bin/env bash
 # Score the agent's tree with this bundle's scorer and pristine tests; always writes a reward.
@@ -44,8 +46,8 @@ def verifier_dir(out: Path) -> Path:
     return out.with_name(out.name + ".verifier")
 
 
-def write_verifier(root: Path, out: Path, expected: dict[str, Any]) -> Path:
-    """Write the verifier bundle of the tree built at ``out`` from ``root``; return it."""
+def write_verifier(root: Path, out: Path, expected: dict[str, Any], bugs: list[Bug]) -> Path:
+    """Write the verifier bundle of the tree built at ``out`` with ``bugs``; return it."""
     bundle = verifier_dir(Path(out).resolve())
     shutil.rmtree(bundle, ignore_errors=True)
     # The scorer the harness itself runs (the tree's copy may be the agent's to edit).
@@ -56,7 +58,7 @@ def write_verifier(root: Path, out: Path, expected: dict[str, Any]) -> Path:
     )
     shutil.copyfile(root / "pyproject.toml", pristine / "pyproject.toml")
     (bundle / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True), "utf-8")
-    (bundle / "heldout").mkdir()
+    write_bundle(root, bugs, bundle / "heldout")
     script = bundle / "test.sh"
     script.write_text(TEST_SH, encoding="utf-8")
     script.chmod(0o755)

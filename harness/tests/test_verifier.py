@@ -10,6 +10,7 @@ import pytest
 
 from harness.cli import main
 from harness.tests.factories import SCALE_EDIT, make_root, write_bug
+from harness.tests.test_heldout import HARD_CODED, SCALE_TEST, VARIANT, VARIANT_FILE, VARIANTS
 from harness.verifier import verifier_dir
 
 pytestmark = pytest.mark.timeout(120)
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("verifier")
-    root = make_root(base)
-    write_bug(root, "M1", [SCALE_EDIT])
+    root = make_root(base, {f"bugs/heldout/{VARIANT_FILE}": VARIANTS})
+    write_bug(root, "M1", [SCALE_EDIT], fails=[SCALE_TEST], heldout=[VARIANT])
     out = base / "out"
     assert main(["--root", str(root), "build", "--out", str(out), "--bugs", "M1"]) == 0
     return out
@@ -61,3 +62,14 @@ def test_an_edited_scorer_in_the_tree_changes_nothing(built, tmp_path):
 def test_a_tree_that_cannot_be_scored_still_gets_a_reward(built, tmp_path):
     flat = run_verifier(built, tmp_path / "missing", tmp_path / "logs")
     assert flat["reward"] == 0.0
+
+
+def test_the_bundle_runs_the_held_out_variants_of_the_built_bugs(built, tmp_path):
+    variants = json.loads((verifier_dir(built) / "heldout/variants.json").read_text())
+    assert variants["groups"]["M1"]["heldout"] == [VARIANT]
+    assert not (built / VARIANT_FILE).exists()
+    (built / "services/calc.py").write_text(HARD_CODED)
+    flat = run_verifier(built, built, tmp_path / "logs")
+    assert flat["pass_rate"] == 1.0 and flat["heldout_pass_rate"] == 0.0
+    full = json.loads((tmp_path / "logs/reward-full.json").read_text())
+    assert full["suspected_special_cases"] == ["M1"]
