@@ -1,1 +1,1 @@
-"""SynapseNet scoring: test categories, the pytest report plugin, the scorer and the reward."""
+"""SynapseNet scoring (categories, report plugin, scorer, reward) and its RL interface."""

@@ -61,16 +61,19 @@ def score_tree(
     expected: dict[str, dict[str, Any]],
     limits: RunLimits | None = None,
     heldout: Path | None = None,
+    tests: list[str] | None = None,
 ) -> dict[str, Any]:
     """Sanitize ``tree`` in place, run its suite and return the results document.
 
     With a variant bundle ``heldout``, its variants run afterwards in a second session against
-    the same tree and the document gains a ``heldout`` section.
+    the same tree and the document gains a ``heldout`` section. ``tests`` (node IDs, files or
+    folders) runs only those; ``expected`` should then hold only the tests they name, or the
+    others count as missing.
     """
     if not tree.is_dir():
         raise FileNotFoundError(f"{tree} is not a directory")
     removed = sanitize(tree, pristine)
-    report = run_suite(tree, [], limits)
+    report = run_suite(tree, list(tests or []), limits)
     results = build_results(expected, report)
     results["removed"] = removed
     if heldout is not None:

@@ -43,6 +43,7 @@ def _prepare(out: Path) -> None:
         raise BuildError(f"{out} exists and is not a previous build; refusing to overwrite it")
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(sidecar, ignore_errors=True)
+    shutil.rmtree(out.with_name(out.name + ".verifier"), ignore_errors=True)
     out.mkdir(parents=True)
 
 

@@ -3,7 +3,8 @@
 Usage:
     python -m harness probe ID[,ID...] [--heldout] [--full] [--no-cache] [--jobs N]
     python -m harness record ID[,ID...] | --all [--full] [--no-cache] [--jobs N]
-    python -m harness build --out DIR [--bugs all|none|ID,ID,...]
+    python -m harness build --out DIR [--bugs all|none|ID,...|tier:setup|tier:1|tier:2|random:N]
+                            [--seed S]
     python -m harness solve DIR
     python -m harness score DIR [--json FILE] [--previous FILE] [--heldout]
     python -m harness verify [--quick] [--logs DIR] [--full] [--no-cache] [--jobs N]
@@ -13,6 +14,8 @@ Usage:
     python -m harness overlap [--crowded N] [--near N]
     python -m harness rebase [--base REV] [--dry-run] [ID,ID...]
     python -m harness demo --out DIR
+    python -m harness serve [--host H] [--port P] [--max-episodes N] [--default-bugs SPEC]
+                            [--reward-mode sparse|linear|sublinear|smooth] [--max-steps N]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from environment.server import serve_options
 from harness import commands
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(record)
     build = sub.add_parser("build", help="build the agent environment tree")
     build.add_argument("--out", type=Path, required=True)
-    build.add_argument("--bugs", default="all", help="all, none or ID,ID,... (default all)")
+    build.add_argument(
+        "--bugs",
+        default="all",
+        help="all, none, ID,ID,..., tier:setup|1|2[:N] or random:N (default all)",
+    )
+    build.add_argument("--seed", type=int, default=0, help="seed of random draws (default 0)")
     solve = sub.add_parser("solve", help="apply DIR.solution/solve.sh to DIR")
     solve.add_argument("dir", type=Path)
     score = sub.add_parser("score", help="score a tree from pristine tests")
@@ -97,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     rebase.add_argument("--dry-run", action="store_true", help="show what would be rewritten")
     demo = sub.add_parser("demo", help="build all bugs, score, solve, score again")
     demo.add_argument("--out", type=Path, required=True)
+    serve = sub.add_parser("serve", help="serve RL episodes over HTTP, bugs chosen per reset")
+    serve_options(serve)
+    serve.add_argument("--default-bugs", default="all", help="selection when a reset names none")
     return parser
 
 

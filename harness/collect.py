@@ -7,14 +7,11 @@ import json
 import os
 from pathlib import Path
 
-from environment.categories import category_of, service_of
-from environment.runner import RunLimits, run_suite
+from environment.expected import CollectError, collect_expected
 from harness.build import temporary_tree
 from harness.shipping import shipped_files
 
-
-class CollectError(Exception):
-    """Main's suite could not be collected."""
+__all__ = ["CollectError", "cache_dir", "collect_main", "fingerprint"]
 
 
 def fingerprint(root: Path) -> str:
@@ -37,17 +34,10 @@ def collect_main(root: Path) -> dict[str, dict[str, str | None]]:
         cached: dict[str, dict[str, str | None]] = json.loads(cache.read_text(encoding="utf-8"))
         return cached
     with temporary_tree(root, []) as built:
-        report = run_suite(built.path, ["--collect-only"], RunLimits(total=300))
-    if report.collect_errors or not report.collected:
-        errors = "; ".join(sorted(report.collect_errors)) or "no tests collected"
-        raise CollectError(f"main's suite does not collect: {errors}")
-    expected = {
-        test: {"category": category_of(test), "service": service_of(markers)}
-        for test, markers in sorted(report.collected.items())
-    }
-    missing = sorted(t for t, info in expected.items() if None in info.values())
-    if missing:
-        raise CollectError(f"tests without a category or one service marker: {missing[:5]}")
+        try:
+            expected = collect_expected(built.path)
+        except CollectError as exc:
+            raise CollectError(f"main's {exc}") from None
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -155,13 +155,21 @@ def _record_all_bugs(root: Path, catalogue: dict[str, Bug], result: ProbeResult)
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the agent environment and its solution sidecar."""
+    from harness.collect import collect_main
+    from harness.curriculum import choose
     from harness.manifest import manifest_extra
+    from harness.verifier import write_verifier
 
     catalogue = _catalogue(args)
-    bugs = select(catalogue, args.bugs)
-    extra = manifest_extra(args.root, catalogue, bugs)
+    selection = choose(catalogue, args.bugs, args.seed)
+    bugs = selection.bugs
+    extra = {**manifest_extra(args.root, catalogue, bugs), "selection": selection.record}
     built = build_environment(args.root, args.out, bugs, extra)
     print(f"built {built.path} with {len(built.bugs)} bug(s), {len(built.files)} files")
+    print(f"selection: {selection.record['rule']}: {','.join(built.bugs) or 'none'}")
+    if extra.get("expected_tests") is not None:
+        bundle = write_verifier(args.root, built.path, collect_main(args.root), bugs)
+        print(f"verifier: {bundle}/test.sh")
     print(f"solution: {solution_dir(built.path)}/solve.sh")
     return 0
 
@@ -208,6 +216,13 @@ def cmd_rebase(args: argparse.Namespace) -> int:
     from harness.rebase import rebase_command
 
     return rebase_command(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve RL episodes over HTTP."""
+    from harness.episodes import serve_command
+
+    return serve_command(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

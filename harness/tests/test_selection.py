@@ -193,6 +193,8 @@ def recorded(root):
     return root
 
 
+# Several suite runs in subprocesses: 30 s is too tight on a loaded 2-core machine.
+@pytest.mark.timeout(180)
 def test_verify_runs_selected_tests_and_checks_a_sample_in_full(recorded):
     from harness.catalogue import load_catalogue
     from harness.collect import collect_main
@@ -207,6 +209,8 @@ def test_verify_runs_selected_tests_and_checks_a_sample_in_full(recorded):
     ]
 
 
+# Several suite runs in subprocesses: 30 s is too tight on a loaded 2-core machine.
+@pytest.mark.timeout(180)
 def test_a_selection_that_misses_a_failing_test_is_caught_by_the_full_rerun(recorded, monkeypatch):
     from harness import plan
     from harness.catalogue import load_catalogue
