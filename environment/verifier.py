@@ -4,7 +4,7 @@ Usage: python -P -m environment.verifier TREE --bundle DIR [--logs /logs/verifie
 
 The bundle holds a copy of this package (the one that runs, so an edited scorer in TREE changes
 nothing), ``pristine/tests`` and ``pristine/pyproject.toml``, ``expected.json`` and, when the
-built bugs have held-out variants, ``heldout/`` (run after the visible suite). Writes
+task has held-out variants, ``heldout/`` (run after the visible suite). Writes
 ``results.json`` (every test's outcome), ``reward-full.json`` (every component),
 ``reward.json`` (flat numbers) and ``reward.txt`` (the reward alone) into the logs folder. A
 reward is always written: 0.0 with the reason when the tree cannot be scored.
