@@ -109,6 +109,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request schemas state the JSON parser's NUL rule (services.django_project.storable).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "services.django_project.storable.declare_storable_bodies",
+    ],
 }
 
 # Largest request body a Django service reads (413 problem beyond it); the registry's largest

@@ -55,6 +55,16 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF would also take 3 and true as "3" and "True"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        """Return the text, refusing numbers, booleans and containers."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A JSON boolean only: DRF would also take "yes" and 1, which the schema refuses."""
 
@@ -110,7 +120,7 @@ class InputSchemaSerializer(serializers.Serializer):
     """Validate the feature names a version was trained on."""
 
     features = FeatureNamesField(
-        child=serializers.CharField(max_length=MAX_KEY_LENGTH, trim_whitespace=False),
+        child=StrictCharField(max_length=MAX_KEY_LENGTH, trim_whitespace=False),
         min_length=1,
         max_length=MAX_FEATURES,
     )
@@ -125,10 +135,10 @@ class InputSchemaSerializer(serializers.Serializer):
 class RegisterVersionSerializer(serializers.Serializer):
     """Validate POST .../versions and build a NewVersion from it."""
 
-    artifact_uri = serializers.CharField(
+    artifact_uri = StrictCharField(
         min_length=1, max_length=URI_MAX_LENGTH, trim_whitespace=False, validators=[_VISIBLE]
     )
-    run_id = serializers.CharField(
+    run_id = StrictCharField(
         max_length=RUN_ID_MAX_LENGTH,
         required=False,
         allow_blank=True,
