@@ -92,26 +92,63 @@ def spawn(
         )
 
 
+# How long a stop waits for the kernel to remove a group after SIGKILL.
+KILL_GRACE = 5.0
+
+
 def stop(
     pid: int,
     sig: int = signal.SIGTERM,
     *,
     timeout: float = 10.0,
-    alive: Callable[[int], bool] = is_alive,
+    alive: Callable[[int], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     send: Callable[[int, int], None] | None = None,
 ) -> bool:
-    """Signal a server's process group, wait up to `timeout`, then SIGKILL it; True if forced."""
+    """Signal a server's process group, wait up to `timeout`, then SIGKILL it; True if forced.
+
+    The wait lasts until every member of the group is gone, not only the leader: a Celery
+    worker's pool processes can outlive their parent, and a stop must not leave them behind.
+    """
     send = send or _signal_group
+    alive = alive or group_alive
     send(pid, sig)
     deadline = clock() + timeout
     while alive(pid):
         if clock() >= deadline:
             send(pid, signal.SIGKILL)
+            _wait_until_gone(pid, alive, clock() + KILL_GRACE, clock, sleep)
             return True
         sleep(0.05)
     return False
+
+
+def _wait_until_gone(
+    pid: int,
+    alive: Callable[[int], bool],
+    deadline: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    # SIGKILL is delivered asynchronously; return once the group is gone (or after a bound).
+    while alive(pid) and clock() < deadline:
+        sleep(0.05)
+
+
+def group_alive(pgid: int, proc: Path = PROC) -> bool:
+    """Return whether any live (non-zombie) process belongs to the process group `pgid`."""
+    return any(entry.name.isdigit() and _group_member(entry, pgid) for entry in proc.iterdir())
+
+
+def _group_member(entry: Path, pgid: int) -> bool:
+    try:
+        stat = (entry / "stat").read_text()
+    except OSError:
+        return False
+    # After the parenthesised command name: state, ppid, pgrp, ...
+    state, _ppid_field, pgrp = stat[stat.rfind(")") + 2 :].split()[:3]
+    return int(pgrp) == pgid and state not in ("Z", "X")
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -190,11 +190,13 @@ def test_stop_escalates_to_sigkill_after_its_bound(clock):
         alive=lambda pid: True,
         clock=clock,
         sleep=clock.sleep,
-        send=lambda pid, sig: sent.append(sig),
+        send=lambda pid, sig: sent.append((sig, clock.now)),
     )
     assert forced is True
-    assert sent == [signal.SIGINT, signal.SIGKILL]
-    assert 1010.0 <= clock.now < 1010.1
+    assert [sig for sig, _ in sent] == [signal.SIGINT, signal.SIGKILL]
+    assert 1010.0 <= sent[1][1] < 1010.1
+    # A group that never goes away is given up on after the kill grace, not waited on forever.
+    assert clock.now < 1010.1 + processes.KILL_GRACE
 
 
 def test_stop_of_a_process_that_exits_sends_one_signal(clock):
@@ -205,6 +207,48 @@ def test_stop_of_a_process_that_exits_sends_one_signal(clock):
         send=lambda pid, sig: sent.append(sig),
     )  # fmt: skip
     assert forced is False and sent == [signal.SIGTERM]
+
+
+def test_a_group_lives_while_any_member_other_than_the_leader_runs(tmp_path):
+    proc = fake_proc(tmp_path, 80, "80 (celery) S 40 70 70", b"celery\0worker\0")
+    fake_proc(tmp_path, 81, "81 (celery (pool)) Z 80 71 71", b"")
+    assert processes.group_alive(70, proc)
+    assert not processes.group_alive(71, proc)  # its only member is a zombie
+    assert not processes.group_alive(72, proc)
+
+
+CHILD_IGNORING_SIGTERM = """
+import signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("ready", flush=True)
+signal.pause()
+"""
+LEADER = """
+import signal, subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, text=True)
+child.stdout.readline()
+print(child.pid, flush=True)
+signal.pause()
+"""
+
+
+def test_stop_waits_for_group_members_that_outlive_the_leader():
+    import subprocess
+    import sys
+
+    leader = subprocess.Popen(
+        [sys.executable, "-c", LEADER, CHILD_IGNORING_SIGTERM],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        child = int(leader.stdout.readline())  # the child ignores SIGTERM from here on
+        forced = processes.stop(leader.pid, timeout=1.0)
+        leader.wait(timeout=5)
+        assert forced is True
+        assert not processes.is_alive(child)
+        assert not processes.group_alive(leader.pid)
+    finally:
+        processes.stop(leader.pid, signal.SIGKILL, timeout=1.0)
 
 
 def test_process_tree_rss_counts_this_process():
