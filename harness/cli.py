@@ -14,6 +14,7 @@ Usage:
     python -m harness overlap [--crowded N] [--near N]
     python -m harness rebase [--base REV] [--dry-run] [ID,ID...]
     python -m harness demo --out DIR
+    python -m harness mutants [-n N] [--seed S] [--json FILE] [--min-score X] [--jobs N]
     python -m harness serve [--host H] [--port P] [--max-episodes N] [--default-bugs SPEC]
                             [--reward-mode sparse|linear|sublinear|smooth] [--max-steps N]
 """
@@ -38,6 +39,16 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="do not reuse cached runs (fresh ones are stored)"
     )
+
+
+def _mutants_options(mutants: argparse.ArgumentParser) -> None:
+    """Add the options of ``mutants``."""
+    mutants.add_argument("-n", type=int, default=200, help="mutants to sample (default 200)")
+    mutants.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    mutants.add_argument("--json", type=Path, help="report file (default build/mutants.json)")
+    mutants.add_argument("--min-score", type=float, help="exit 1 when the score is lower (0-1)")
+    mutants.add_argument("--jobs", type=int, help="suite runs at a time (default: cores)")
+    mutants.add_argument("--no-cache", action="store_true", help="do not reuse cached runs")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     rebase.add_argument("bugs", nargs="?", default="all", help="ID[,ID...] (default all)")
     rebase.add_argument("--base", help="commit the edits were written against")
     rebase.add_argument("--dry-run", action="store_true", help="show what would be rewritten")
+    _mutants_options(
+        sub.add_parser("mutants", help="sampled mutation testing of services/ and shared/")
+    )
     demo = sub.add_parser("demo", help="build all bugs, score, solve, score again")
     demo.add_argument("--out", type=Path, required=True)
     serve = sub.add_parser("serve", help="serve RL episodes over HTTP, bugs chosen per reset")

@@ -225,6 +225,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_command(args)
 
 
+def cmd_mutants(args: argparse.Namespace) -> int:
+    """Plant a seeded sample of mutants one at a time and report which the suite kills."""
+    from harness import mutants
+
+    if args.n < 1:
+        raise UsageProblem("-n must be at least 1")
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise UsageProblem("--min-score is a fraction between 0 and 1")
+    candidates = mutants.all_mutants(args.root)
+    sample = mutants.sample_mutants(candidates, args.n, args.seed)
+    equivalents = mutants.load_equivalents()
+    outcomes = mutants.run_mutants(
+        args.root, sample, equivalents, jobs=args.jobs, cache=not args.no_cache
+    )
+    mutants.print_report(outcomes, len(candidates))
+    out = args.json or args.root / "build" / "mutants.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(mutants.report_json(outcomes, seed=args.seed, candidates=len(candidates)))
+    print(f"# report: {out}")
+    if args.min_score is not None and mutants.score(outcomes) < args.min_score:
+        return 1
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build all bugs, score, solve, score again."""
     from harness.grade import demo_command

@@ -43,7 +43,7 @@ def write_text(path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
-def _unique_anchor(text: str, start: int, end: int) -> tuple[int, int]:
+def unique_anchor(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen [start, end) by whole lines until its text occurs exactly once in ``text``."""
     while end <= start or occurrences(text, text[start:end]) != 1:
         if start == 0 and end == len(text):
@@ -64,7 +64,7 @@ def apply_edit(text: str, edit: Edit, bug_id: str) -> tuple[str, ReverseEdit]:
         )
     at = text.find(edit.before)
     new = text[:at] + edit.after + text[at + len(edit.before) :]
-    lo, hi = _unique_anchor(new, at, at + len(edit.after))
+    lo, hi = unique_anchor(new, at, at + len(edit.after))
     prefix, suffix = new[lo:at], new[at + len(edit.after) : hi]
     reverse = ReverseEdit(bug_id, edit.file, new[lo:hi], prefix + edit.before + suffix)
     return new, reverse

@@ -1,0 +1,136 @@
+"""Mutant generation, sampling and scoring (`harness mutants`); the runs themselves are probes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import mutants
+from harness.plant import apply_edit
+
+SOURCE = '''"""A module docstring: 1 < 2 is text, never mutated."""
+
+import logging
+
+log = logging.getLogger(__name__)
+LIMIT = 64
+
+
+def clamp(value: int, low: int = 0) -> int:
+    """Keep value in [low, LIMIT]."""
+    if value < low or value > LIMIT:
+        log.warning("clamped %s", value + 1)
+        return low if not value else LIMIT
+    total = value
+    total += 1
+    return total * 2
+
+
+def same(a: int, b: int) -> bool:
+    return a == b
+'''
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    module = tmp_path / "shared" / "limits.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(SOURCE)
+    (tmp_path / "shared" / "__init__.py").write_text("")
+    (tmp_path / "services" / "tests").mkdir(parents=True)
+    (tmp_path / "services" / "tests" / "test_x.py").write_text("assert 1 == 1\n")
+    return tmp_path
+
+
+def by_label(found: list[mutants.Mutant]) -> dict[str, list[mutants.Mutant]]:
+    table: dict[str, list[mutants.Mutant]] = {}
+    for mutant in found:
+        table.setdefault(mutant.label, []).append(mutant)
+    return table
+
+
+def test_every_operator_family_yields_its_swap(tree):
+    labels = by_label(mutants.mutants_of(tree, tree / "shared" / "limits.py"))
+    for label in ("< -> <=", "> -> >=", "or -> and", "drop not", "+= -> -=", "* -> /", "== -> !="):
+        assert label in labels, label
+    assert "64 -> 65" in labels and "0 -> 1" in labels
+
+
+def test_docstrings_annotations_and_log_calls_are_left_alone(tree):
+    found = mutants.mutants_of(tree, tree / "shared" / "limits.py")
+    lines = {m.line for m in found}
+    assert 1 not in lines  # module docstring
+    assert 12 not in lines  # the log call's argument `value + 1`
+    assert 19 not in lines  # `def same(a: int, b: int) -> bool:` is all annotations
+    signature = [m.label for m in found if m.line == 9]
+    assert signature == ["0 -> 1"]  # the default value, not the annotations around it
+
+
+def test_a_mutant_plants_as_an_exact_edit_that_changes_only_its_line(tree):
+    text = SOURCE
+    for mutant in mutants.mutants_of(tree, tree / "shared" / "limits.py"):
+        planted, _ = apply_edit(text, mutant.edit, mutant.id)
+        changed = [
+            (old, new)
+            for old, new in zip(text.splitlines(), planted.splitlines(), strict=True)
+            if old != new
+        ]
+        assert changed == [(mutant.original, mutant.mutated)], mutant
+        assert mutants.compiles(tree, mutant)
+
+
+def test_ids_are_stable_when_lines_move(tree):
+    path = tree / "shared" / "limits.py"
+    before = {m.id for m in mutants.mutants_of(tree, path)}
+    path.write_text("# a new first line\n" + SOURCE)
+    after = {m.id for m in mutants.mutants_of(tree, path)}
+    assert before == after
+
+
+def test_tests_packages_and_inits_are_not_mutated(tree):
+    files = [p.relative_to(tree).as_posix() for p in mutants.source_files(tree)]
+    assert files == ["shared/limits.py"]
+
+
+def test_a_seed_names_one_sample_in_source_order(tree):
+    found = mutants.all_mutants(tree)
+    first = mutants.sample_mutants(found, 5, seed=3)
+    assert first == mutants.sample_mutants(found, 5, seed=3)
+    assert first != mutants.sample_mutants(found, 5, seed=4)
+    order = [found.index(m) for m in first]
+    assert order == sorted(order)
+    assert mutants.sample_mutants(found, len(found) + 10, seed=3) == found
+
+
+def outcome(status: str, tree: Path) -> mutants.Outcome:
+    mutant = mutants.mutants_of(tree, tree / "shared" / "limits.py")[0]
+    return mutants.Outcome(mutant, status, 3)
+
+
+def test_score_leaves_equivalent_mutants_out_and_counts_uncovered_as_survivors(tree):
+    outcomes = [outcome(s, tree) for s in ("killed", "killed", "survived", "uncovered")]
+    outcomes.append(outcome("equivalent", tree))
+    assert mutants.score(outcomes) == pytest.approx(0.5)
+    report = json.loads(mutants.report_json(outcomes, seed=1, candidates=9))
+    assert report["summary"]["counts"] == {
+        "killed": 2,
+        "survived": 1,
+        "uncovered": 1,
+        "equivalent": 1,
+    }
+    assert "edit" not in report["outcomes"][0]["mutant"]
+
+
+def test_equivalents_are_read_with_their_reasons(tmp_path):
+    listed = tmp_path / "eq.toml"
+    listed.write_text('[[equivalent]]\nid = "MUT-1"\nreason = "cache size 1 or 2 holds one key"\n')
+    assert mutants.load_equivalents(listed) == {"MUT-1": "cache size 1 or 2 holds one key"}
+    assert mutants.load_equivalents(tmp_path / "missing.toml") == {}
+
+
+def test_every_listed_equivalent_names_a_mutant_of_main():
+    root = Path(__file__).resolve().parents[2]
+    ids = {m.id for m in mutants.all_mutants(root)}
+    assert set(mutants.load_equivalents()) <= ids
