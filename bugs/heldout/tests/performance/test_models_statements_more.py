@@ -11,7 +11,7 @@ pytestmark = pytest.mark.models
 
 def test_owner_filtered_pages_past_an_offset_cost_the_same_for_three_or_seven_rows():
     env = make_models_env()
-    for i in range(16):
+    for i in range(10):
         owner = "risk" if i % 2 else "growth"
         env.create(name=f"scorer-{i:02d}", tags=[f"q{i % 4}", "batch"][: 1 + i % 2], owner=owner)
     counts = []
