@@ -55,6 +55,10 @@ def _apply(report: SuiteReport, record: dict[str, Any]) -> None:
     if kind == "collected":
         report.collected[record["id"]] = list(record.get("markers", []))
     elif kind == "test":
+        if record["id"] in report.outcomes:
+            # Each test finishes once: a second outcome is a line written by someone else.
+            report.tampered.append(f"test {record['id']} was reported twice")
+            return
         report.outcomes[record["id"]] = record["outcome"]
     elif kind == "collect_error":
         report.collect_errors[record["id"]] = record.get("message", "")
@@ -76,6 +80,9 @@ def read_report(path: Path, key: bytes = b"") -> SuiteReport:
         record = _verify(line, key)
         if record is None:
             report.tampered.append(f"report line {number} is not signed by the scorer")
+            continue
+        if report.exitstatus is not None:
+            report.tampered.append(f"report line {number} comes after the run finished")
             continue
         try:
             _apply(report, record)

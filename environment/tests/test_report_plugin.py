@@ -140,3 +140,31 @@ def test_plugin_registered_outside_tests_is_detected(tmp_path):
     root = write_project(tmp_path, {"cheat.py": cheat, "tests/system/test_c.py": test})
     report = run_suite(root)
     assert any(name.startswith("pytest_runtest_makereport:cheat.py") for name in report.tampered)
+
+
+def signed(key: bytes, record: dict) -> str:
+    import hashlib
+    import hmac
+
+    body = json.dumps(record, sort_keys=True)
+    return json.dumps(
+        {"body": body, "mac": hmac.new(key, body.encode(), hashlib.sha256).hexdigest()}
+    )
+
+
+def test_a_second_outcome_or_a_line_after_the_finish_is_flagged(tmp_path):
+    path = tmp_path / "report.jsonl"
+    records = [
+        {"kind": "test", "id": "t::a", "outcome": "passed"},
+        {"kind": "test", "id": "t::b", "outcome": "failed"},
+        {"kind": "test", "id": "t::b", "outcome": "passed"},
+        {"kind": "finish", "exitstatus": 1},
+        {"kind": "test", "id": "t::c", "outcome": "passed"},
+    ]
+    path.write_text("\n".join(signed(b"k", r) for r in records) + "\n", encoding="utf-8")
+    report = read_report(path, b"k")
+    assert report.outcomes == {"t::a": "passed", "t::b": "failed"}
+    assert report.tampered == [
+        "test t::b was reported twice",
+        "report line 5 comes after the run finished",
+    ]

@@ -156,3 +156,9 @@ def test_heldout_gate_needs_variants_passing_on_main_and_failing_with_their_bug(
         f"main: M1's variant {VARIANT} does not pass",
         f"M1: its variant {VARIANT} passes with the bug alone",
     ]
+    unstarted = SuiteReport(problems=["pytest did not finish"])
+    single["M1"].heldout = unstarted
+    assert heldout_gate(bugs, main_ok, [single[i] for i in ids]).problems == []
+    single["M1"].heldout = SuiteReport(exitstatus=1)
+    problems = heldout_gate(bugs, main_ok, [single[i] for i in ids]).problems
+    assert problems == [f"M1: its variant {VARIANT} was not run"]
