@@ -116,8 +116,8 @@ def test_same_key_is_always_served_by_the_same_version(client):
 
 def test_many_keys_split_close_to_the_configured_share(client):
     routed(client, {1: 50, 2: 50})
-    versions = [served_version(client, "churn", f"user-{n}") for n in range(200)]
-    assert 80 <= versions.count(2) <= 120
+    versions = [served_version(client, "churn", f"user-{n}") for n in range(40)]
+    assert 12 <= versions.count(2) <= 28
 
 
 def test_request_key_header_routes_like_the_body_key(client):
