@@ -265,3 +265,19 @@ def test_too_many_routes_are_422(client):
 def test_overlong_request_key_is_422(client):
     body = {"instances": ROWS[:1], "key": "k" * 257}
     assert client.post("/api/v1/models/churn/predict", json=body).status_code == 422
+
+
+def test_canary_with_renamed_features_names_them_for_its_keys(client, env):
+    plain = make_artifact("linear", seed=5)
+    renamed = type(plain)(plain.kind, plain.weights, ["tenure", "spend", "visits"], plain.metadata)
+    env.publish("churn", 5, renamed, stage="Staging")
+    routed(client, {1: 90, 5: 10})
+    body = {"instances": ROWS[:1], "key": BUCKET_KEYS[9999]}
+    response = client.post("/api/v1/models/churn/predict", json=body)
+    assert response.status_code == 422
+    assert response.json()["details"] == {
+        "instance": 0,
+        "missing": ["visits"],
+        "unknown": ["calls"],
+    }
+    assert served_version(client, "churn", BUCKET_KEYS[0]) == 1
