@@ -450,3 +450,15 @@ def test_replica_restarted_mid_experiment_routes_keys_as_before(make):
         assert split(client, "churn", {1: 70, 2: 30}).status_code == 200
         after = [served_version(client, "churn", k) for k in keys]
     assert before == after
+
+
+def test_customer_at_the_canary_edge_stays_on_the_canary_as_its_share_grows(make):
+    env = make()
+    with running(env) as client:
+        deploy_ok(client, "churn", 1)
+        assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
+        before = served_version(client, "churn", BUCKET_KEYS[9000])
+        assert split(client, "churn", {1: 50, 2: 50}).status_code == 200
+        after = [served_version(client, "churn", BUCKET_KEYS[b]) for b in (5000, 9000)]
+    assert before == 2
+    assert after == [2, 2]
