@@ -281,3 +281,29 @@ def test_canary_with_renamed_features_names_them_for_its_keys(client, env):
         "unknown": ["calls"],
     }
     assert served_version(client, "churn", BUCKET_KEYS[0]) == 1
+
+
+def test_oversized_routing_body_is_413(client):
+    body = {"routes": [{"version": 1, "percent": 100}], "note": "x" * (5 * 1024 * 1024)}
+    response = client.put(ROUTING, json=body)
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+
+
+def test_promote_with_a_version_that_is_not_a_number_is_422(client):
+    routed(client, {1: 90, 2: 10})
+    response = client.post(f"{ROUTING}/promote", json={"version": "two"})
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+
+
+def test_promote_with_malformed_json_is_400(client):
+    routed(client, {1: 90, 2: 10})
+    response = client.post(
+        f"{ROUTING}/promote", content=b'{"version": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+def test_stats_of_a_name_the_registry_cannot_hold_is_422(client):
+    assert client.get("/api/v1/deployments/-bad name/stats").status_code == 422
