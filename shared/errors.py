@@ -23,6 +23,10 @@ class SynapseError(Exception):
             body["details"] = self.details
         return body
 
+    def headers(self) -> dict[str, str]:
+        """Return the response headers this error adds to its problem (none by default)."""
+        return {}
+
 
 class BadRequestError(SynapseError):
     """Raised when a request is malformed."""
@@ -84,6 +88,21 @@ class UnsupportedMediaTypeError(SynapseError):
 
     status_code = 415
     code = "unsupported_media_type"
+
+
+class TooManyRequestsError(SynapseError):
+    """Raised when a service is at capacity; callers may retry after ``retry_after`` seconds."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """Return the Retry-After header (whole seconds, as HTTP requires)."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServiceUnavailableError(SynapseError):

@@ -51,6 +51,7 @@ DESCRIPTIONS = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Validation error; details lists the field errors",
+    429: "At capacity; retry after the seconds of the Retry-After header",
     500: "Internal error",
     502: "An upstream service failed",
     503: "Not ready to serve",
@@ -118,7 +119,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SynapseError)
     async def _synapse_error(_: Request, exc: SynapseError) -> JSONResponse:
-        return problem_response(exc.status_code, exc.code, exc.message, exc.details)
+        return problem_response(
+            exc.status_code, exc.code, exc.message, exc.details, headers=exc.headers()
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     follow_promotions: bool = False
     # Largest number of instances accepted in one predict request.
     max_batch_size: int = Field(default=1000, ge=1)
+    # Predictions one replica runs at once; further ones wait in a queue for a slot.
+    max_in_flight: int = Field(default=16, ge=1)
+    # Predictions that may wait for a slot; with the queue full too, the replica answers 429.
+    max_queued: int = Field(default=64, ge=0)
+    # Seconds a queued prediction waits for a slot before it is refused with 429.
+    queue_timeout: float = Field(default=10.0, gt=0)
+    # Whole seconds a refused caller is told to wait (the Retry-After header of a 429).
+    busy_retry_after: int = Field(default=1, ge=1)
 
 
 @lru_cache(maxsize=1)

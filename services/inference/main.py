@@ -5,16 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
 import fastapi
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
+from services.inference.admission import Admission
 from services.inference.artifacts import artifact_path, expected_sha256
 from services.inference.config import Settings, get_settings
 from services.inference.events import (
@@ -24,16 +26,23 @@ from services.inference.events import (
     publish_deployed,
 )
 from services.inference.fetch import fetching_loader
-from services.inference.predictions import format_predictions, task_of
+from services.inference.predictions import format_predictions, task_of, warm_up
 from services.inference.readiness import Readiness
 from services.inference.registry_cache import CachedRegistry, cache_guard
+from services.inference.routing import BUCKETS, ROUTABLE_STAGES, RouteTable, table_out
 from services.inference.schemas import (
+    MAX_KEY_LENGTH,
     MODEL_NAME_PATTERN,
     DeploymentList,
     DeployRequest,
     PredictRequest,
     PredictResponse,
+    PromoteRequest,
+    RoutingOut,
+    RoutingRequest,
+    StatsOut,
 )
+from services.inference.stats import Latency, ShadowCounts, same_answers
 from shared.backend_scope import announce
 from shared.backends import get_bus, get_cache, get_storage
 from shared.clients.registry import RegistryClient
@@ -129,13 +138,33 @@ class Deployment:
     sha256: str | None
     input_schema: list[str]
     task: str = ""
+    stage: str | None = None
     requests: int = 0
     errors: int = 0
+    latency: Latency = field(default_factory=Latency)
+    shadow: ShadowCounts = field(default_factory=ShadowCounts)
 
     @property
     def key(self) -> CacheKey:
         """Return the cache key of this deployment's model."""
         return cache_key(self.name, self.version)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A model's routing table and the deployment of every version it names."""
+
+    table: RouteTable
+    deployments: dict[int, Deployment]
+
+
+def route_bounds(percents: Sequence[Decimal]) -> tuple[int, ...]:
+    """Return the exclusive upper bucket of each route: running sums of its share of BUCKETS."""
+    bounds, edge = [], 0
+    for percent in percents:
+        edge += int(percent * BUCKETS / 100)
+        bounds.append(edge)
+    return tuple(bounds)
 
 
 class ModelServer:
@@ -151,6 +180,7 @@ class ModelServer:
         lock: AbstractContextManager | None = None,
         on_release: ReleaseHook | None = None,
         max_batch_size: int = 1000,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.registry = registry
         self.artifact_root = Path(artifact_root)
@@ -160,6 +190,8 @@ class ModelServer:
         self._lock = lock if lock is not None else threading.Lock()
         self._cache = ModelCache(max_models, on_release)
         self._deployments: dict[str, Deployment] = {}
+        self._routing: dict[str, Routing] = {}
+        self._clock = clock
 
     def deploy(self, name: str, version: int, *, stage: str | None = None) -> Deployment:
         """Load ``version`` of ``name`` from the registry and swap it in atomically.
@@ -174,6 +206,7 @@ class ModelServer:
             deployment = current
         if model is None:
             model = self._load(deployment)
+            self._warm(deployment, model)
         deployment.task = task_of(model)
         self._install(deployment, model)
         return deployment
@@ -193,10 +226,13 @@ class ModelServer:
             if deployment is None:
                 raise NotFoundError(f"model {name!r} is not deployed")
             self._cache.unload(deployment.key)
+            self._release_unrouted(name, self._routing.pop(name, None))
 
-    def predict(self, name: str, instances: list[Any]) -> dict[str, Any]:
-        """Predict with the deployed version of ``name``; the swap lock is not held meanwhile."""
-        deployment, model = self._resolve(name)
+    def predict(self, name: str, instances: list[Any], key: str | None = None) -> dict[str, Any]:
+        """Predict with the version that serves ``key``; the swap lock is not held meanwhile."""
+        started = self._clock()
+        routed = self._route(name, key)
+        deployment, model = routed if routed is not None else self._resolve(name)
         try:
             X = records_to_matrix(instances, model.input_schema, max_rows=self.max_batch_size)
             predictions = format_predictions(model, X)
@@ -204,6 +240,9 @@ class ModelServer:
             with self._lock:
                 deployment.errors += 1
             raise
+        with self._lock:
+            deployment.latency.observe(self._clock() - started)
+        self._shadow(name, instances, predictions)
         return {
             "model": name,
             "version": deployment.version,
@@ -252,6 +291,166 @@ class ModelServer:
             "errors": deployment.errors,
         }
 
+    def set_routing(
+        self, name: str, routes: Sequence[tuple[int, Decimal]], shadow: int | None = None
+    ) -> RouteTable:
+        """Load and warm up every version of a split, then replace the table of ``name`` at once.
+
+        Until the new table is installed the old one (or the deployed version) keeps serving;
+        a version that fails to load or warm up leaves everything as it was.
+        """
+        with self._lock:
+            primary = self._deployments.get(name)
+            current = self._routing.get(name)
+        if primary is None:
+            raise NotFoundError(f"model {name!r} is not deployed")
+        known = {primary.version: primary, **(current.deployments if current else {})}
+        versions = [version for version, _ in routes] + ([] if shadow is None else [shadow])
+        prepared = {v: self._prepare(name, v, known.get(v)) for v in versions}
+        bounds = route_bounds([percent for _, percent in routes])
+        table = RouteTable(name, tuple(v for v, _ in routes), bounds, shadow)
+        with self._lock:
+            if self._deployments.get(name) is not primary:
+                raise ConflictError(f"the deployment of {name!r} changed meanwhile; try again")
+            for deployment, model in prepared.values():
+                self._cache.put(deployment.key, model)
+            previous = self._routing.get(name)
+            self._routing[name] = Routing(table, {v: d for v, (d, _) in prepared.items()})
+            self._release_unrouted(name, previous)
+        return table
+
+    def routing(self, name: str) -> RouteTable:
+        """Return the routing table of ``name`` (404 when it has none)."""
+        with self._lock:
+            routing = self._routing.get(name)
+        if routing is None:
+            raise NotFoundError(f"model {name!r} has no routing table")
+        return routing.table
+
+    def promote(self, name: str, version: int) -> Deployment:
+        """Make a routed version the deployed one and drop the table, in one step."""
+        with self._lock:
+            routing = self._routing.get(name)
+            if routing is None:
+                raise NotFoundError(f"model {name!r} has no routing table")
+            if version not in routing.table.versions:
+                raise ConflictError(f"version {version} of {name!r} takes no routed traffic")
+            chosen = routing.deployments[version]
+            previous = self._deployments[name]
+            self._deployments[name] = chosen
+            del self._routing[name]
+            for other in {previous, *routing.deployments.values()}:
+                if other.key != chosen.key:
+                    self._cache.unload(other.key)
+        return chosen
+
+    def rollback(self, name: str) -> None:
+        """Drop the routing table of ``name``: the deployed version serves everything again."""
+        with self._lock:
+            routing = self._routing.pop(name, None)
+            if routing is None:
+                raise NotFoundError(f"model {name!r} has no routing table")
+            self._release_unrouted(name, routing)
+
+    def stats(self, name: str) -> dict[str, Any]:
+        """Return the counters of every version serving ``name``, by role."""
+        with self._lock:
+            primary = self._deployments.get(name)
+            if primary is None:
+                raise NotFoundError(f"model {name!r} is not deployed")
+            routing = self._routing.get(name)
+            entries = [(primary, "primary")]
+            for version in routing.table.all_versions if routing else ():
+                deployment = routing.deployments[version]  # type: ignore[union-attr]
+                role = "shadow" if version == routing.table.shadow else "routed"  # type: ignore[union-attr]
+                if deployment is not primary:
+                    entries.append((deployment, role))
+            versions = [_version_stats(deployment, role) for deployment, role in entries]
+        return {
+            "name": name,
+            "primary": primary.version,
+            "routing": table_out(routing.table) if routing else None,
+            "versions": versions,
+        }
+
+    def _route(self, name: str, key: str | None) -> tuple[Deployment, ModelArtifact] | None:
+        with self._lock:
+            routing = self._routing.get(name)
+            if routing is None:
+                return None
+            deployment = routing.deployments[routing.table.version_for(key)]
+            deployment.requests += 1
+            model = self._cache.get(deployment.key)
+            if model is None:
+                model = self._load(deployment)
+                self._cache.put(deployment.key, model)
+            return deployment, model
+
+    def _shadow(self, name: str, instances: list[Any], served: list[dict[str, Any]]) -> None:
+        # A shadow answers a copy of the request; nothing it does reaches the caller.
+        with self._lock:
+            routing = self._routing.get(name)
+            if routing is None or routing.table.shadow is None:
+                return
+            deployment = routing.deployments[routing.table.shadow]
+            deployment.requests += 1
+        try:
+            model = self._model_of(deployment)
+            X = records_to_matrix(instances, model.input_schema, max_rows=self.max_batch_size)
+            agreed = same_answers(served, format_predictions(model, X))
+        except Exception:
+            with self._lock:
+                deployment.errors += 1
+                deployment.shadow.errors += 1
+            return
+        with self._lock:
+            deployment.shadow.compared += 1
+            deployment.shadow.agreed += int(agreed)
+
+    def _prepare(
+        self, name: str, version: int, known: Deployment | None
+    ) -> tuple[Deployment, ModelArtifact]:
+        if known is not None:
+            return known, self._model_of(known)
+        deployment = self._describe(name, version)
+        if deployment.stage not in ROUTABLE_STAGES:
+            raise ConflictError(
+                f"version {version} of {name!r} is {deployment.stage!r} in the registry "
+                "and cannot take traffic"
+            )
+        model = self._model_of(deployment)
+        deployment.task = task_of(model)
+        return deployment, model
+
+    def _model_of(self, deployment: Deployment) -> ModelArtifact:
+        with self._lock:
+            model = self._cache.get(deployment.key)
+        if model is None:
+            model = self._load(deployment)
+            self._warm(deployment, model)
+        return model
+
+    def _warm(self, deployment: Deployment, model: ModelArtifact) -> None:
+        try:
+            warm_up(model)
+        except Exception as exc:
+            raise ConflictError(
+                f"version {deployment.version} of {deployment.name!r} failed its warm-up "
+                f"prediction: {exc}"
+            ) from exc
+
+    def _release_unrouted(self, name: str, routing: Routing | None) -> None:
+        # Callers hold the lock: unload versions of ``routing`` that nothing serves any more.
+        if routing is None:
+            return
+        primary = self._deployments.get(name)
+        current = self._routing.get(name)
+        keep = {d.key for d in (current.deployments.values() if current else ())}
+        keep |= {primary.key} if primary is not None else set()
+        for deployment in routing.deployments.values():
+            if deployment.key not in keep:
+                self._cache.unload(deployment.key)
+
     def _describe(self, name: str, version: int, stage: str | None = None) -> Deployment:
         record = self.registry.get_version(name, version)
         if stage is not None and record.get("stage") != stage:
@@ -267,6 +466,7 @@ class ModelServer:
             path=artifact_path(uri, self.artifact_root),
             sha256=expected_sha256(record),
             input_schema=list(schema),
+            stage=record.get("stage"),
         )
 
     def _load(self, deployment: Deployment) -> ModelArtifact:
@@ -285,6 +485,19 @@ def _by_name(deployment: Deployment) -> str:
     return deployment.name
 
 
+def _version_stats(deployment: Deployment, role: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "version": deployment.version,
+        "role": role,
+        "requests": deployment.requests,
+        "errors": deployment.errors,
+        "latency": deployment.latency.out(),
+    }
+    if role == "shadow":
+        out["shadow"] = deployment.shadow.out()
+    return out
+
+
 def get_server(request: Request) -> ModelServer:
     """Return the app's model server once the service is ready."""
     request.app.state.readiness.require()
@@ -292,6 +505,15 @@ def get_server(request: Request) -> ModelServer:
 
 
 ServerDep = Annotated[ModelServer, Depends(get_server)]
+
+
+def get_admission(request: Request) -> Admission:
+    """Return the replica's admission control."""
+    return request.app.state.admission
+
+
+AdmissionDep = Annotated[Admission, Depends(get_admission)]
+KeyHeader = Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)]
 # The registry's model names; any other name cannot be deployed, so it is refused up front.
 NameParam = Annotated[str, fastapi.Path(pattern=MODEL_NAME_PATTERN)]
 router = APIRouter(prefix="/api/v1", tags=["inference"])
@@ -329,11 +551,68 @@ def list_deployments(server: ServerDep) -> dict[str, Any]:
     "/models/{name}/predict",
     response_model=PredictResponse,
     response_model_exclude_none=True,
-    responses=problems(404, 502, 503, 504),
+    responses=problems(404, 429, 502, 503, 504),
 )
-def predict(name: NameParam, body: PredictRequest, server: ServerDep) -> dict[str, Any]:
-    """Predict with the deployed version of ``name``."""
-    return server.predict(name, body.instances)
+def predict(
+    name: NameParam,
+    body: PredictRequest,
+    server: ServerDep,
+    admission: AdmissionDep,
+    x_request_key: KeyHeader = None,
+) -> dict[str, Any]:
+    """Predict with the version of ``name`` that serves the request key (body, else header)."""
+    with admission.slot():
+        return server.predict(name, body.instances, body.key or x_request_key)
+
+
+@router.put(
+    "/deployments/{name}/routing",
+    response_model=RoutingOut,
+    responses=problems(404, 409, 502, 503, 504),
+)
+def put_routing(name: NameParam, body: RoutingRequest, server: ServerDep) -> dict[str, Any]:
+    """Split the traffic of a deployed model between versions (and a shadow) at once."""
+    routes = [(route.version, route.percent) for route in body.routes]
+    return table_out(server.set_routing(name, routes, body.shadow))
+
+
+@router.get("/deployments/{name}/routing", response_model=RoutingOut, responses=problems(404, 503))
+def get_routing(name: NameParam, server: ServerDep) -> dict[str, Any]:
+    """Return the routing table of ``name``."""
+    return table_out(server.routing(name))
+
+
+@router.delete(
+    "/deployments/{name}/routing",
+    status_code=204,
+    response_class=Response,
+    responses=problems(404, 503),
+)
+def rollback_routing(name: NameParam, server: ServerDep) -> Response:
+    """Drop the split: the deployed version serves every request again."""
+    server.rollback(name)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/deployments/{name}/routing/promote",
+    response_model=DeploymentList,
+    responses=problems(404, 409, 503),
+)
+def promote_routed(
+    name: NameParam, body: PromoteRequest, server: ServerDep, bus: BusDep
+) -> dict[str, Any]:
+    """Make a routed version (a canary) the deployed one and drop the split."""
+    previous = deployed_version(server, name)
+    server.promote(name, body.version)
+    publish_deployed(bus, name, body.version, previous)
+    return server.snapshot()
+
+
+@router.get("/deployments/{name}/stats", response_model=StatsOut, responses=problems(404, 503))
+def deployment_stats(name: NameParam, server: ServerDep, admission: AdmissionDep) -> dict[str, Any]:
+    """Return per-version requests, errors and latency of ``name``, and the admission state."""
+    return {**server.stats(name), "admission": admission.state()}
 
 
 def create_app(
@@ -344,6 +623,7 @@ def create_app(
     sleep: Callable[[float], None] = time.sleep,
     lock: AbstractContextManager | None = None,
     on_release: ReleaseHook | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> FastAPI:
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
@@ -363,6 +643,13 @@ def create_app(
         lock=lock,
         on_release=on_release,
         max_batch_size=settings.max_batch_size,
+        clock=clock,
+    )
+    admission = Admission(
+        settings.max_in_flight,
+        settings.max_queued,
+        retry_after=settings.busy_retry_after,
+        timeout=settings.queue_timeout,
     )
     readiness = Readiness(
         registry.is_healthy,
@@ -391,6 +678,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.server = server
+    app.state.admission = admission
     app.state.readiness = readiness
     app.state.registry = registry
     app.state.follower = follower

@@ -29,3 +29,15 @@ def format_predictions(artifact: ModelArtifact, X: np.ndarray) -> list[dict[str,
         {"label": int(label), "probability": float(proba[i, int(label)])}
         for i, label in enumerate(labels)
     ]
+
+
+def warm_up(artifact: ModelArtifact) -> None:
+    """Run one prediction on a row of zeros in the input schema; raise if it fails.
+
+    A version takes traffic only after this answer is finite, so a model whose weights or
+    normalisation are broken fails its deploy instead of the first caller's request.
+    """
+    X = np.zeros((1, len(artifact.input_schema)), dtype=np.float32)
+    for prediction in format_predictions(artifact, X):
+        if not np.all(np.isfinite(list(prediction.values()))):
+            raise ValueError(f"the warm-up prediction is not finite: {prediction}")

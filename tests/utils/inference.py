@@ -186,7 +186,7 @@ def make_env(root: Path, *, health: list[int] | None = None, **settings: Any) ->
     sleeps: list[float] = []
     values = {"artifact_root": root, "readiness_attempts": 3, "readiness_backoff": 0.5}
     values.update(settings)
-    hooks = {k: values.pop(k) for k in ("lock", "on_release") if k in values}
+    hooks = {k: values.pop(k) for k in ("lock", "on_release", "clock") if k in values}
     app = create_app(
         Settings(**values), registry.client(), loader=loader, sleep=sleeps.append, **hooks
     )
@@ -198,3 +198,48 @@ def running(env: InferenceEnv) -> Iterator[TestClient]:
     """Start the app (its lifespan waits for the registry) and yield a client."""
     with TestClient(env.app) as client:
         yield client
+
+
+# Request keys of model "churn" by the bucket they fall in (SHA-256 of "churn\x00<key>",
+# first 8 bytes big-endian, modulo 10,000: the documented routing hash).
+BUCKET_KEYS = {
+    0: "customer-25451",
+    2899: "customer-3957",
+    2900: "customer-1086",
+    3329: "customer-11304",
+    3330: "customer-1431",
+    4999: "customer-2265",
+    5000: "customer-7",
+    5699: "customer-44310",
+    5700: "customer-14041",
+    6659: "customer-25511",
+    6660: "customer-20380",
+    8999: "customer-4212",
+    9000: "customer-9181",
+    9899: "customer-9323",
+    9900: "customer-15989",
+    9999: "customer-12956",
+}
+
+
+def deploy_ok(client: TestClient, name: str, version: int) -> dict[str, Any]:
+    """Deploy ``version`` of ``name`` through the API and return the deployment list."""
+    response = client.post(f"/api/v1/deployments/{name}", json={"version": version})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def split(client: TestClient, name: str, routes: dict[int, Any], **extra: Any) -> httpx.Response:
+    """PUT the routing table ``{version: percent}`` (and ``extra`` fields) of ``name``."""
+    body = {"routes": [{"version": v, "percent": p} for v, p in routes.items()], **extra}
+    return client.put(f"/api/v1/deployments/{name}/routing", json=body)
+
+
+def served_version(client: TestClient, name: str, key: str | None, rows: Any = None) -> int:
+    """Predict for request ``key`` and return the version that served it (asserting 200)."""
+    body: dict[str, Any] = {"instances": rows or ROWS[:1]}
+    if key is not None:
+        body["key"] = key
+    response = client.post(f"/api/v1/models/{name}/predict", json=body)
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
