@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     follow_promotions: bool = False
     # Largest number of instances accepted in one predict request.
     max_batch_size: int = Field(default=1000, ge=1)
+    # Base URL of the storage service that artifacts are fetched from; unset, inference reads
+    # the object-storage port directly (single-process runs and tests).
+    storage_url: str | None = None
 
 
 @lru_cache(maxsize=1)
