@@ -120,7 +120,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("monitoring", 8009, "fastapi", "metrics_db"),
         ServiceSpec("scheduler", 8010, "django", "models_db"),
         ServiceSpec("workers", 8011, "celery", celery_worker=True),
-        ServiceSpec("storage", 8012, "fastapi", "models_db"),
+        ServiceSpec("storage", 8012, "fastapi", "models_db", built=True),
         ServiceSpec("webhooks", 8013, "django", "models_db"),
         # "admin" is django.contrib.admin's label; the platform's admin console takes another.
         ServiceSpec("admin", 8014, "django", "users_db", label="platform_admin"),

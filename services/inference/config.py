@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     queue_timeout: float = Field(default=10.0, gt=0)
     # Whole seconds a refused caller is told to wait (the Retry-After header of a 429).
     busy_retry_after: int = Field(default=1, ge=1)
+    # Base URL of the storage service that artifacts are fetched from; unset, inference reads
+    # the object-storage port directly (single-process runs and tests).
+    storage_url: str | None = None
 
 
 @lru_cache(maxsize=1)

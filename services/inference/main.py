@@ -46,6 +46,7 @@ from services.inference.stats import Latency, ShadowCounts, same_answers
 from shared.backend_scope import announce
 from shared.backends import get_bus, get_cache, get_storage
 from shared.clients.registry import RegistryClient
+from shared.clients.storage import service_store_factory
 from shared.deps import BusDep
 from shared.errors import (
     ConflictError,
@@ -55,6 +56,7 @@ from shared.errors import (
 from shared.ml.feature_utils import records_to_matrix
 from shared.ml.model_loader import ModelArtifact, load_model
 from shared.problems import problems
+from shared.storage.base import ObjectStore
 from shared.web import create_service_app
 
 CacheKey = str
@@ -624,9 +626,14 @@ def create_app(
     lock: AbstractContextManager | None = None,
     on_release: ReleaseHook | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    storage: Callable[[], ObjectStore] | None = None,
 ) -> FastAPI:
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
+    if storage is None:
+        storage = (
+            service_store_factory(settings.storage_url) if settings.storage_url else get_storage
+        )
     client = registry_client or RegistryClient.from_url(settings.registry_url)
     registry = CachedRegistry(
         client,
@@ -639,7 +646,7 @@ def create_app(
         registry,
         artifact_root=settings.artifact_root,
         max_models=settings.cache_max_models,
-        loader=fetching_loader(loader or load_model, get_storage),
+        loader=fetching_loader(loader or load_model, storage),
         lock=lock,
         on_release=on_release,
         max_batch_size=settings.max_batch_size,

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     lock_ttl: float = 900.0
     # Seconds a job waits for the model lock before it fails.
     lock_timeout: float = 60.0
+    # Base URL of the storage service that keeps artifacts and checkpoints; unset, training
+    # writes through the object-storage port directly (single-process runs and tests).
+    storage_url: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ from services.training.tasks import dispatch_run_job
 from shared.backend_scope import announce
 from shared.backends import get_bus, get_locks, get_storage
 from shared.clients.registry import ModelRegistry, RegistryClient
+from shared.clients.storage import service_store
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
 from shared.ml.checkpoint import CheckpointManager
@@ -309,7 +310,9 @@ def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
     if "lock_factory" not in overrides:
         overrides["lock_factory"] = get_locks()
     if "storage" not in overrides:
-        overrides["storage"] = get_storage()
+        overrides["storage"] = (
+            service_store(settings.storage_url) if settings.storage_url else get_storage()
+        )
     overrides.setdefault("artifact_root", settings.artifact_root)
     overrides.setdefault("lock_ttl", settings.lock_ttl)
     overrides.setdefault("lock_timeout", settings.lock_timeout)

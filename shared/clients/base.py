@@ -312,6 +312,7 @@ class ServiceClient:
         params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """Send a request, retrying idempotent ones on connect errors and 502/503/504."""
         method = method.upper()
@@ -321,7 +322,9 @@ class ServiceClient:
         attempt = 0
         while True:
             attempt += 1
-            response, error = self._attempt(method, url, json, params, send_headers, timeout)
+            response, error = self._attempt(
+                method, url, json, params, send_headers, timeout, content
+            )
             if not self.retry.should_retry(method, attempt, response=response, error=error):
                 break
             pause = self.retry.delay(attempt, response)
@@ -343,6 +346,7 @@ class ServiceClient:
         params: QueryParams | None,
         headers: httpx.Headers,
         timeout: float | None,
+        content: bytes | None = None,
     ) -> tuple[httpx.Response, None] | tuple[None, httpx.TransportError]:
         """Run one attempt through the breaker; return (response, None) or (None, error)."""
         if self.breaker is not None:
@@ -354,6 +358,7 @@ class ServiceClient:
                 json=json,
                 params=params,
                 headers=headers,
+                content=content,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
         except httpx.TransportError as exc:

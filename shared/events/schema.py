@@ -27,6 +27,7 @@ PLATFORM_TOPICS: dict[str, int] = {
     "features.updates": 3,
     "monitoring.alerts": 1,
     "experiments.runs": 3,
+    "storage.datasets": 3,
 }
 
 
@@ -43,6 +44,7 @@ class EventType(StrEnum):
     FEATURES_MATERIALIZED = "features.materialized"
     DRIFT_DETECTED = "drift.detected"
     EXPERIMENT_RUN_FINISHED = "experiment.run.finished"
+    DATASET_VERSION_COMMITTED = "dataset.version.committed"
 
 
 _STR, _INT, _NUM, _OBJ = (str,), (int,), (int, float), (dict,)
@@ -100,6 +102,11 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
     ),
     EventType.EXPERIMENT_RUN_FINISHED: EventSpec(
         "experiments.runs", "experiment", {"experiment": _STR, "run_id": _STR, "status": _STR}
+    ),
+    EventType.DATASET_VERSION_COMMITTED: EventSpec(
+        "storage.datasets",
+        "dataset",
+        {"dataset": _STR, "version": _STR, "namespace": _STR, "objects": _INT, "size": _INT},
     ),
 }
 

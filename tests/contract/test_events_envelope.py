@@ -43,6 +43,13 @@ SAMPLE_DATA = {
     EventType.FEATURES_MATERIALIZED: {"feature_view": "user_stats", "rows": 1200},
     EventType.DRIFT_DETECTED: {"model_name": "iris", "feature": "petal_width", "score": 0.41},
     EventType.EXPERIMENT_RUN_FINISHED: {"experiment": "lr-sweep", "run_id": "r-9", "status": "ok"},
+    EventType.DATASET_VERSION_COMMITTED: {
+        "dataset": "churn",
+        "version": "ab" * 32,
+        "namespace": "datasets",
+        "objects": 2,
+        "size": 2048,
+    },
 }
 
 

@@ -1,11 +1,13 @@
-"""The platform slice in one process: registry, training, inference and gateway, booted in order.
+"""The platform slice in one process: registry, storage, training, inference and gateway, in order.
 
 Boot order is staged like a real start-up: the registry is still warming up (every request,
 /health included, answers 503) when the inference service starts; inference's lifespan waits
 for the registry with backed-off /health probes, and the registry finishes warming while it
 waits (the warm-up runs on simulated time that only inference's injected sleeper advances).
 Training and the gateway start afterwards. Every cross-service call goes through the platform
-HTTP client with an in-process transport; artifacts live under ``tmp_path``.
+HTTP client with an in-process transport; artifacts live under ``tmp_path`` and, through the
+storage service (its rows on in-memory SQLite, its objects in the process's in-memory store),
+in object storage: training writes and inference fetches through the storage client.
 
     from tests.utils.platform import PLATFORM_DB, platform, rows  # noqa: F401 (fixture)
     from tests.utils.registry import registry_app, registry_db  # noqa: F401 (fixtures)
@@ -44,17 +46,22 @@ from services.gateway.main import make_client_factory
 from services.inference.config import Settings as InferenceSettings
 from services.inference.main import ModelServer
 from services.inference.main import create_app as create_inference
+from services.storage.config import Settings as StorageSettings
 from services.training.main import create_app as create_training
+from shared.backends import get_bus, get_storage
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
 from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
 from shared.clients.registry import RegistryClient
+from shared.clients.storage import StorageClient, StorageServiceStore
 from shared.ml.model_loader import ModelArtifact
 from shared.ml.trainer import TrainResult, train
 from shared.utils.distributed import InMemoryLockFactory
+from shared.utils.timeutils import utcnow
+from tests.utils.storage import MEMORY_URL, start_storage
 from tests.utils.training import StepClock, TickingClock, training_settings
 
 PLATFORM_DB = pytest.mark.django_db(databases="__all__", transaction=True)
-SERVICES = ("registry", "training", "inference")
+SERVICES = ("registry", "training", "inference", "storage")
 WARMUP_SECONDS = 1.0
 N_FEATURES = 3
 WARMING_BODY = json.dumps(
@@ -173,7 +180,12 @@ class Platform:
     trainer: RecordingTrainer
     transport: InProcessTransport
     stack: ExitStack
+    storage_app: FastAPI | None = None
     sleeps: list[float] = field(default_factory=list)
+
+    def object_store(self) -> StorageServiceStore:
+        """Return the object-store port served by the slice's storage service."""
+        return storage_port(self.transport)
 
     def start_replica(self) -> Replica:
         """Start another inference replica on the same registry, ports and artifact root."""
@@ -181,6 +193,7 @@ class Platform:
             inference_settings(self.root),
             RegistryClient(client_for("registry", self.transport)),
             sleep=self.registry.sleep,
+            storage=lambda: storage_port(self.transport),
         )
         served = ServedApp(app, self.stack)
         http = self.stack.enter_context(httpx.Client(transport=served, base_url="http://replica"))
@@ -283,12 +296,26 @@ def inference_settings(root: Path) -> InferenceSettings:
     )
 
 
+def storage_port(transport: httpx.BaseTransport) -> StorageServiceStore:
+    """Return the object-store port served by the storage service on ``transport``."""
+    return StorageServiceStore(StorageClient(client_for("storage", transport)))
+
+
 def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
-    """Start registry → inference (waits for the registry) → training → gateway."""
+    """Start registry → storage → inference (waits for the registry) → training → gateway."""
     warming = WarmingUp(registry_wsgi)
     transport = InProcessTransport({"registry": warming})
+    storage, _ = start_storage(
+        StorageSettings(database_url=MEMORY_URL), get_storage, get_bus, utcnow
+    )
+    transport.mount("storage", ServedApp(storage, stack))
     registry = RegistryClient(client_for("registry", transport))
-    inference = create_inference(inference_settings(root), registry, sleep=warming.sleep)
+    inference = create_inference(
+        inference_settings(root),
+        registry,
+        sleep=warming.sleep,
+        storage=lambda: storage_port(transport),
+    )
     transport.mount("inference", ServedApp(inference, stack))
     trainer = RecordingTrainer()
     training = create_training(
@@ -297,12 +324,13 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
         lock_factory=InMemoryLockFactory(clock=TickingClock()),
         clock=StepClock(),
         trainer=trainer,
+        storage=storage_port(transport),
     )
     transport.mount("training", ServedApp(training, stack))
     gw_settings = GatewaySettings(upstreams={name: f"http://{name}" for name in SERVICES})
     factory = make_client_factory(gw_settings, transport=transport, sleep=lambda _: None)
     gateway = stack.enter_context(TestClient(create_gateway(gw_settings, factory)))
-    return Platform(root, warming, inference, training, gateway, trainer, transport, stack)
+    return Platform(root, warming, inference, training, gateway, trainer, transport, stack, storage)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Storage service: objects, resumable uploads, dataset versions and signed downloads."""

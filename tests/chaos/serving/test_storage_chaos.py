@@ -1,0 +1,110 @@
+"""The storage service under object-store outages and concurrent writers of one checkpoint.
+
+Outages surface as 503 problems and leave nothing half-written: an interrupted upload keeps its
+session, and a retry after recovery stores the whole object. Two saves of one checkpoint key
+racing each other each store a complete checkpoint; the key ends up holding one of them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from shared.clients.inprocess import ASGIBridgeTransport
+from shared.clients.storage import StorageServiceStore
+from shared.storage.base import StorageError
+from shared.storage.bootstrap import CHECKPOINTS_BUCKET
+from tests.utils.storage import (
+    BarrierTransport,
+    HookedStore,
+    blob,
+    make_storage_env,
+    sha256,
+    storage_client,
+)
+
+pytestmark = pytest.mark.storage
+
+PART = 20 * 1024
+KEY = "churn/job-3/checkpoints/step-00100.ckpt"
+
+
+@pytest.fixture
+def env():
+    return make_storage_env(store=HookedStore())
+
+
+def send_parts(env, session, data):
+    parts = [data[i : i + PART] for i in range(0, len(data), PART)]
+    for number, part in enumerate(parts, start=1):
+        assert env.put_part(session, number, part).status_code == 200
+    return len(parts)
+
+
+def test_outage_while_completing_keeps_the_session_and_a_retry_stores_the_object(env):
+    data = blob(3 * PART, seed=50)
+    session = env.open_session("checkpoints", KEY)
+    parts = send_parts(env, session, data)
+    env.store.fail_with = StorageError("object store unreachable")
+    response = env.complete(session, parts, sha256(data))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert env.get("checkpoints", KEY).status_code == 404
+    assert env.client.get(f"/api/v1/uploads/{session}").json()["state"] == "open"
+    env.store.fail_with = None
+    assert env.complete(session, parts, sha256(data)).status_code == 201
+    assert env.get("checkpoints", KEY).content == data
+
+
+def test_part_lost_to_an_outage_is_missing_from_the_session_until_resent(env):
+    data = blob(2 * PART, seed=51)
+    session = env.open_session("checkpoints", KEY)
+    assert env.put_part(session, 1, data[:PART]).status_code == 200
+    env.store.fail_with = StorageError("object store unreachable")
+    assert env.put_part(session, 2, data[PART:]).status_code == 503
+    env.store.fail_with = None
+    held = env.client.get(f"/api/v1/uploads/{session}").json()["parts"]
+    assert [p["number"] for p in held] == [1]
+    assert env.put_part(session, 2, data[PART:]).status_code == 200
+    assert env.complete(session, 2, sha256(data)).status_code == 201
+
+
+def test_two_writers_of_one_checkpoint_interleaving_both_store_complete_checkpoints(env):
+    first, second = blob(2 * PART, seed=52), blob(2 * PART, seed=53)
+    a = env.open_session("checkpoints", KEY)
+    b = env.open_session("checkpoints", KEY)
+    send_parts(env, a, first)
+    send_parts(env, b, second)
+    assert env.complete(a, 2, sha256(first)).status_code == 201
+    assert env.get("checkpoints", KEY).content == first
+    assert env.complete(b, 2, sha256(second)).status_code == 201
+    assert env.get("checkpoints", KEY).content == second
+
+
+def test_concurrent_checkpoint_saves_through_the_port_never_mix(tmp_path):
+    env = make_storage_env(database_url=f"sqlite+pysqlite:///{tmp_path / 'storage.sqlite3'}")
+    saves = {"a": blob(3 * PART, seed=54), "b": blob(3 * PART, seed=55)}
+    # Both writers open their upload, one after the other, before either sends a part.
+    transport = BarrierTransport(
+        ASGIBridgeTransport(env.app),
+        gate=lambda r: r.url.path.endswith("/parts/1"),
+        parties=2,
+        serial=lambda r: r.url.path == "/api/v1/uploads",
+    )
+    port = StorageServiceStore(storage_client(transport), part_size=PART)
+    errors: list[BaseException] = []
+
+    def save(data: bytes) -> None:
+        try:
+            port.put(CHECKPOINTS_BUCKET, KEY, data)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(data,)) for data in saves.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert errors == []
+    assert port.get(CHECKPOINTS_BUCKET, KEY) in saves.values()
