@@ -92,7 +92,9 @@ def _delta(values: list[Decimal | None]) -> Decimal | None:
 
 
 def _best_run(runs: list[Run], bests: list[Decimal | None], low: bool) -> str | None:
-    scored = [(v, r) for v, r in zip(bests, (run.run_id for run in runs), strict=True) if v is not None]
+    scored = [
+        (v, r) for v, r in zip(bests, (run.run_id for run in runs), strict=True) if v is not None
+    ]
     if not scored:
         return None
     best = min(scored, key=lambda item: item[0]) if low else max(scored, key=lambda item: item[0])

@@ -15,8 +15,8 @@ from django.db import transaction
 
 from services.django_project.routers import database_for
 from services.experiments.models import Run
-from shared.events.schema import EventType, make_event, publish_event
 from shared.backends import ports
+from shared.events.schema import EventType, make_event, publish_event
 from shared.utils.timeutils import isoformat
 
 SOURCE = "experiments"

@@ -55,12 +55,14 @@ def log_batch(run_id: str, points: list[Point], *, attempts: int = 1) -> list[Me
         services._check_running(run)
         _check_new_steps(run, points)
         for attempt in range(attempts):
+            rows = _rows(run, points)
             try:
                 with transaction.atomic(using=DB):
-                    return Metric.objects.bulk_create(_rows(run, points))
+                    return Metric.objects.bulk_create(rows)
             except IntegrityError:
                 if attempt == attempts - 1:
-                    raise ConflictError(f"metric steps of run {run_id} were taken concurrently")
+                    message = f"metric steps of run {run_id} were taken concurrently"
+                    raise ConflictError(message) from None
     raise ConflictError(f"metric steps of run {run_id} were taken concurrently")
 
 

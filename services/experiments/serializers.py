@@ -22,7 +22,6 @@ from services.experiments.models import (
     RunStatus,
 )
 from services.experiments.values import number_literal, plain, to_literal
-from services.registry.serializers import StrictCharField, StrictIntegerField
 from shared.errors import ValidationError as PlatformValidationError
 from shared.utils.timeutils import isoformat
 
@@ -40,6 +39,26 @@ _KEY = RegexValidator(r"^[A-Za-z0-9_.\-/]+\Z", "keys are letters, digits, '_', '
 _VISIBLE = RegexValidator(
     r"^[^\s\x00-\x1f\x7f-\x9f]*\Z", "must not contain whitespace or control characters"
 )
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF would also take "3" and 3.0."""
+
+    def to_internal_value(self, data: Any) -> int:
+        """Return the integer, refusing strings, floats and booleans."""
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF would also take 3 and true as "3" and "True"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        """Return the text, refusing numbers, booleans and containers."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
 
 
 def aware(text: str) -> datetime:

@@ -38,7 +38,7 @@ from shared.errors import ConflictError, NotFoundError, ValidationError
 DB = database_for("experiments")
 NAME_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{NAME_MAX_LENGTH - 1}}}")
 RUN_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
-ENDED = (RunStatus.FINISHED, RunStatus.FAILED)
+ENDED: tuple[str, ...] = ("finished", "failed")
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def set_tags(run_id: str, tags: Mapping[str, str]) -> Run:
 def end_run(run_id: str, status: str, finished_at: datetime | None = None) -> Run:
     """End a running run as finished or failed; the end may not precede the start."""
     if status not in ENDED:
-        raise ValidationError(f"a run ends as one of {[s.value for s in ENDED]}")
+        raise ValidationError(f"a run ends as one of {list(ENDED)}")
     with transaction.atomic(using=DB):
         run = _lock_run(run_id)
         _check_running(run)
@@ -194,14 +194,17 @@ def fork_run(run_id: str, new: NewRun, *, keep_seed: bool = False) -> Run:
     return start_run(parent.experiment.name, fork, parent=parent)
 
 
-def lineage(run_id: str, max_depth: int = 100) -> list[Run]:
-    """Return a run's ancestors, nearest first (stops at max_depth)."""
+def lineage(run_id: str, max_depth: int = 100) -> list[int]:
+    """Return the primary keys of a run's ancestors, nearest first (stops at max_depth)."""
     run = get_run(run_id)
-    chain: list[Run] = []
-    current = run.parent
-    while current is not None and len(chain) < max_depth:
+    parents = dict(
+        Run.objects.filter(experiment_id=run.experiment_id).values_list("id", "parent_id")
+    )
+    chain: list[int] = []
+    current = run.parent_id
+    while current is not None and current not in chain and len(chain) < max_depth:
         chain.append(current)
-        current = Run.objects.select_related("parent").get(pk=current.pk).parent
+        current = parents.get(current)
     return chain
 
 

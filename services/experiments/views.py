@@ -33,7 +33,6 @@ from services.experiments.serializers import (
     StartRunSerializer,
     TagsSerializer,
 )
-from services.registry.views import integer, query_int, search_text, valid
 from shared.errors import ValidationError
 
 DEFAULT_LIMIT = 100
@@ -56,6 +55,42 @@ RUN_ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 RUN_PARAMETER = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.PATH)
 TIME_SCHEMA = {"type": "string", "format": "date-time"}
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_.\-/]{1,128}")
+MAX_QUERY_LENGTH = 256
+NO_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def integer(low: int, high: int, default: int | None = None) -> dict[str, object]:
+    """Return the OpenAPI schema of an integer in [low, high]."""
+    schema: dict[str, object] = {"type": "integer", "minimum": low, "maximum": high}
+    return schema if default is None else {**schema, "default": default}
+
+
+def valid(serializer: serializers.Serializer) -> serializers.Serializer:
+    """Validate a serializer, raising DRF's ValidationError (rendered as a 422)."""
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def query_int(request: Request, key: str, default: int, low: int, high: int) -> int:
+    """Return an integer query parameter in [low, high], or raise ValidationError."""
+    raw = request.query_params.get(key)
+    try:
+        value = default if raw is None else int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise query_error(key, f"{key} must be an integer from {low} to {high}")
+    return value
+
+
+def search_text(text: str | None) -> str | None:
+    """Return the search words, or raise ValidationError for control characters or length."""
+    if not text:
+        return None
+    if len(text) > MAX_QUERY_LENGTH or NO_CONTROL_CHAR.search(text):
+        message = f"q is at most {MAX_QUERY_LENGTH} characters without control characters"
+        raise query_error("q", message)
+    return text
 
 
 class ExactJSONParser(PlatformJSONParser):
@@ -203,7 +238,7 @@ class ExperimentDetailView(APIView):
 class RunListView(APIView):
     """List runs (filtered, ordered, paginated) and start new ones."""
 
-    parser_classes = [ExactJSONParser]
+    parser_classes = (ExactJSONParser,)
 
     @extend_schema(
         operation_id="list_runs",
@@ -267,7 +302,7 @@ class EndRunView(APIView):
 class ParamsView(APIView):
     """Add params to a running run."""
 
-    parser_classes = [ExactJSONParser]
+    parser_classes = (ExactJSONParser,)
 
     @extend_schema(
         operation_id="log_params",
@@ -299,7 +334,7 @@ class TagsView(APIView):
 class MetricsView(APIView):
     """Log batches of metric points and read a metric's history."""
 
-    parser_classes = [ExactJSONParser]
+    parser_classes = (ExactJSONParser,)
 
     @extend_schema(
         operation_id="get_metric_history",
@@ -332,7 +367,7 @@ class MetricsView(APIView):
 class ForkView(APIView):
     """Fork a run."""
 
-    parser_classes = [ExactJSONParser]
+    parser_classes = (ExactJSONParser,)
 
     @extend_schema(
         operation_id="fork_run",
@@ -357,7 +392,9 @@ class LineageView(APIView):
     )
     def get(self, request: Request, run_id: str) -> Response:
         """Return the run's ancestors, nearest first."""
-        return Response(RunSerializer(services.lineage(run_id), many=True).data)
+        chain = services.lineage(run_id)
+        found = {run.pk: run for run in run_page(Run.objects.filter(pk__in=chain), len(chain), 0)}
+        return Response(RunSerializer([found[pk] for pk in chain], many=True).data)
 
 
 class ArtifactsView(APIView):

@@ -115,3 +115,9 @@ class ExperimentsAPI:
         """Start a run and end it at ``finished_at``; return the ended run."""
         run = self.start(**fields)
         return self.end(run["run_id"], finished_at=finished_at)
+
+
+@pytest.fixture
+def experiments_api(db: None) -> ExperimentsAPI:
+    """Return the experiments service's test client (the test gets database access)."""
+    return ExperimentsAPI()
