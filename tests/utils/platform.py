@@ -46,15 +46,17 @@ from services.inference.main import ModelServer
 from services.inference.main import create_app as create_inference
 from services.training.main import create_app as create_training
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
+from shared.clients.experiments import ExperimentsClient
 from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
 from shared.clients.registry import RegistryClient
 from shared.ml.model_loader import ModelArtifact
 from shared.ml.trainer import TrainResult, train
 from shared.utils.distributed import InMemoryLockFactory
+from tests.utils.experiments import experiments_wsgi_app
 from tests.utils.training import StepClock, TickingClock, training_settings
 
 PLATFORM_DB = pytest.mark.django_db(databases="__all__", transaction=True)
-SERVICES = ("registry", "training", "inference")
+SERVICES = ("registry", "training", "inference", "experiments")
 WARMUP_SECONDS = 1.0
 N_FEATURES = 3
 WARMING_BODY = json.dumps(
@@ -290,10 +292,12 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
     registry = RegistryClient(client_for("registry", transport))
     inference = create_inference(inference_settings(root), registry, sleep=warming.sleep)
     transport.mount("inference", ServedApp(inference, stack))
+    transport.mount("experiments", experiments_wsgi_app())
     trainer = RecordingTrainer()
     training = create_training(
         training_settings(root),
         registry=RegistryClient(client_for("registry", transport)),
+        tracker=ExperimentsClient(client_for("experiments", transport)),
         lock_factory=InMemoryLockFactory(clock=TickingClock()),
         clock=StepClock(),
         trainer=trainer,
