@@ -77,8 +77,8 @@ def test_run_body_has_the_contract_fields_and_utc_times(experiments_api):
 
 
 def test_run_listing_has_the_page_shape(experiments_api):
-    experiments_api.finished_run("2026-03-10T10:00:00+05:30", started_at="2026-03-10T00:00:00Z")
-    page = experiments_api.runs(limit=1, finished_after="2026-03-10T09:00:00+05:30")
+    experiments_api.finished_run("2026-03-10T05:00:00Z", started_at="2026-03-10T00:00:00Z")
+    page = experiments_api.runs(limit=1, finished_after="2026-03-10T10:15:00+05:30")
     assert (set(page), page["total"], page["limit"]) == (
         {"items", "total", "limit", "offset"},
         1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.experiments.models import Metric, Run
-from tests.utils.experiments import EXPERIMENTS_DB, RUNS, point, run_url
+from tests.utils.experiments import EXPERIMENTS_DB, RUNS, run_url
 
 pytestmark = [pytest.mark.experiments, EXPERIMENTS_DB]
 
@@ -35,9 +35,7 @@ def test_run_end_without_a_zone_is_refused_and_the_run_keeps_running(experiments
     assert Run.objects.get(run_id=run["run_id"]).status == "running"
 
 
-@pytest.mark.parametrize(
-    "value", ["1e400", "-1e309", "1" * 70], ids=["overflow", "negative-overflow", "digits"]
-)
+@pytest.mark.parametrize("value", ["1e400", "-1e309"], ids=["overflow", "negative-overflow"])
 def test_metric_values_beyond_a_double_are_refused_and_reads_keep_working(experiments_api, value):
     run = experiments_api.start()
     body = '{"points": [{"key": "loss", "value": 0.5}, {"key": "loss", "value": ' + value + "}]}"
@@ -56,25 +54,13 @@ def test_param_beyond_a_double_is_refused(experiments_api):
     ("body", "status"),
     [
         ('{"experiment": "e", "params": {"lr": NaN}}', 400),
-        ('{"experiment": "e", "params": {"lr": Infinity}}', 400),
-        ('{"experiment": "e", "params": {', 400),
         ('{"experiment": "e", "params": {"a\\u0000b": 1}}', 422),
-        ('{"experiment": "e", "seed": "7"}', 422),
         ('{"experiment": "e\'; DROP TABLE experiments_run;--"}', 422),
     ],
-    ids=["nan", "infinity", "truncated", "nul-key", "seed-as-text", "sql-name"],
+    ids=["nan", "nul-key", "sql-name"],
 )
 def test_bad_run_bodies_are_problems_and_start_nothing(experiments_api, body, status):
     response = experiments_api.post(RUNS, body)
     assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
     assert Run.objects.count() == 0
-
-
-def test_oversized_metric_batch_is_refused_whole(experiments_api, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
-    run = experiments_api.start()
-    points = [point("loss", 0.5, step) for step in range(100)]
-    response = experiments_api.post(run_url(run["run_id"], "metrics"), {"points": points})
-    assert response.status_code == 413
-    assert Metric.objects.count() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.utils.experiments import EXPERIMENTS_DB, RUNS, run_url
+from tests.utils.experiments import EXPERIMENTS_DB, run_url
 
 pytestmark = [pytest.mark.experiments, EXPERIMENTS_DB]
 
@@ -51,20 +51,3 @@ def test_lineage_lists_ancestors_nearest_first(experiments_api):
         (child["run_id"], 3),
         (root["run_id"], 3),
     ]
-
-
-def test_fork_and_parent_compare_with_no_differing_params(experiments_api):
-    parent = experiments_api.ok(
-        experiments_api.post(
-            RUNS, '{"experiment": "e", "seed": 4, "params": {"lr": 0.30000000000000004}}'
-        ),
-        201,
-    )
-    fork = experiments_api.fork(parent["run_id"])
-    comparison = experiments_api.compare(parent["run_id"], fork["run_id"])
-    assert comparison["differing_params"] == []
-    assert comparison["params"][0]["values"] == ["0.30000000000000004"] * 2
-
-
-def test_forking_an_unknown_run_is_not_found(experiments_api):
-    assert experiments_api.post(run_url("a" * 32, "fork"), {}).status_code == 404

@@ -31,12 +31,6 @@ def test_batch_points_without_steps_follow_one_another(experiments_api):
     assert [(p["step"], p["value"]) for p in history] == [(0, 0.9), (1, 0.7), (2, 0.5)]
 
 
-def test_points_keep_the_steps_they_name(experiments_api):
-    run = experiments_api.start()
-    experiments_api.log(run["run_id"], [point("acc", 0.5, 10), point("acc", 0.6, 20)])
-    assert [p["step"] for p in experiments_api.history(run["run_id"], "acc")] == [10, 20]
-
-
 def test_point_timestamps_from_other_zones_are_the_same_instants(experiments_api):
     run = experiments_api.start()
     stamp = "2026-03-10T12:00:00+05:30"

@@ -92,3 +92,22 @@ def test_huge_metric_in_a_later_batch_keeps_history_readable(experiments_api):
 def test_undocumented_orderings_answer_422(experiments_api, ordering):
     experiments_api.start(model_name="churn")
     assert experiments_api.get(RUNS, order_by=ordering).status_code == 422
+
+
+def test_finished_run_cannot_be_finished_again(experiments_api):
+    run_id = experiments_api.start(started_at="2026-02-01T00:00:00Z")["run_id"]
+    experiments_api.end(run_id, finished_at="2026-02-01T01:00:00Z")
+    again = experiments_api.post(run_url(run_id, "end"), {"status": "finished"})
+    assert again.status_code == 409
+    assert experiments_api.ok(experiments_api.get(run_url(run_id)))["finished_at"] == (
+        "2026-02-01T01:00:00Z"
+    )
+
+
+def test_finished_run_refuses_points_at_named_steps(experiments_api):
+    run_id = experiments_api.start()["run_id"]
+    experiments_api.log(run_id, [point("bleu", 0.3, 5)])
+    experiments_api.end(run_id)
+    body = {"points": [point("bleu", 0.4, 6)]}
+    assert experiments_api.post(run_url(run_id, "metrics"), body).status_code == 409
+    assert [p["step"] for p in experiments_api.history(run_id, "bleu")] == [5]
