@@ -29,7 +29,7 @@ def test_listing_time_filters_need_a_zone(experiments_api, key):
 
 
 def test_run_end_without_a_zone_is_refused_and_the_run_keeps_running(experiments_api):
-    run = experiments_api.start()
+    run = experiments_api.start(started_at="2026-03-09T00:00:00Z")
     body = {"status": "failed", "finished_at": "2026-03-10T03:30:00.000001"}
     assert experiments_api.post(run_url(run["run_id"], "end"), body).status_code == 422
     assert Run.objects.get(run_id=run["run_id"]).status == "running"

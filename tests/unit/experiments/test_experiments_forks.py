@@ -20,11 +20,6 @@ def test_fork_of_a_fork_keeps_the_original_seed(experiments_api):
     assert experiments_api.fork(child["run_id"])["seed"] == 99
 
 
-def test_fork_may_name_its_own_seed(experiments_api):
-    parent = experiments_api.start(seed=1)
-    assert experiments_api.fork(parent["run_id"], seed=2)["seed"] == 2
-
-
 def test_fork_copies_params_with_overrides_and_seed(experiments_api):
     parent = experiments_api.start(seed=7, params={"lr": 0.1, "epochs": 5})
     fork = experiments_api.fork(parent["run_id"], params={"epochs": 8})

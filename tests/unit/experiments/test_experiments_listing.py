@@ -27,8 +27,8 @@ def test_runs_finished_in_two_zones_are_ordered_by_instant(experiments_api):
 
 
 def test_latest_finished_run_comes_first_across_zones(experiments_api):
-    early = finished(experiments_api, "2026-03-10T02:00:00Z")
-    late = finished(experiments_api, "2026-03-10T08:00:00+05:30")  # 02:30 UTC
+    early = finished(experiments_api, "2026-03-10T07:45:00+05:30")  # 02:15 UTC
+    late = finished(experiments_api, "2026-03-10T03:00:00Z")
     assert ids(experiments_api.runs(order_by="-finished_at")) == [late, early]
 
 
@@ -53,12 +53,12 @@ def test_finished_after_without_an_offset_is_refused(experiments_api):
 
 
 def test_runs_filter_by_experiment_status_and_end(experiments_api):
-    finished(experiments_api, "2026-03-10T01:00:00Z", experiment="a")
-    wanted = finished(experiments_api, "2026-03-10T07:00:00+05:30", experiment="a")  # 01:30Z
+    finished(experiments_api, "2026-03-10T06:00:00+05:30", experiment="a")  # 00:30Z
+    wanted = finished(experiments_api, "2026-03-10T01:30:00Z", experiment="a")
     finished(experiments_api, "2026-03-10T02:00:00Z", experiment="b")
     experiments_api.start("a")
     page = experiments_api.runs(
-        experiment="a", status="finished", finished_after="2026-03-10T02:15:00+01:00"
+        experiment="a", status="finished", finished_after="2026-03-10T01:15:00Z"
     )
     assert (ids(page), page["total"]) == ([wanted], 1)
 

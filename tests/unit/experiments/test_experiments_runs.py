@@ -65,7 +65,7 @@ def test_start_time_without_an_offset_is_refused(experiments_api):
 
 
 def test_end_time_without_an_offset_is_refused(experiments_api):
-    run = experiments_api.start()
+    run = experiments_api.start(started_at="2026-03-10T00:00:00Z")
     response = experiments_api.post(
         run_url(run["run_id"], "end"), {"status": "finished", "finished_at": "2026-03-10T10:00"}
     )
