@@ -116,7 +116,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("inference", 8005, "fastapi", built=True),
         ServiceSpec("features", 8006, "django", "models_db"),
         ServiceSpec("pipeline", 8007, "fastapi", "models_db", celery_worker=True),
-        ServiceSpec("experiments", 8008, "django", "experiments_db"),
+        ServiceSpec("experiments", 8008, "django", "experiments_db", built=True),
         ServiceSpec("monitoring", 8009, "fastapi", "metrics_db"),
         ServiceSpec("scheduler", 8010, "django", "models_db"),
         ServiceSpec("workers", 8011, "celery", celery_worker=True),

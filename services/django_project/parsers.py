@@ -9,7 +9,7 @@ database can encode a lone surrogate), and reports syntax errors as 400 ``malfor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from django.conf import settings
@@ -24,6 +24,9 @@ MAX_JSON_DEPTH = 32
 class PlatformJSONParser(JSONParser):
     """Parse a strict JSON body of bounded size and depth holding only storable text."""
 
+    # How JSON numbers with a fraction or exponent are read (None: Python floats).
+    parse_float: Callable[[str], Any] | None = None
+
     def parse(
         self,
         stream: IO[bytes] | None,
@@ -36,7 +39,9 @@ class PlatformJSONParser(JSONParser):
         if len(raw) > limit:
             raise PayloadTooLargeError(f"request body exceeds {limit} bytes")
         try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            data = json.loads(
+                raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=self.parse_float
+            )
         except RecursionError:
             raise BadRequestError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
         except (UnicodeDecodeError, ValueError) as exc:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     artifact_root: Path = Path("var/artifacts")
     # Base URL of the model registry service.
     registry_url: str = "http://localhost:8003"
+    # Base URL of the experiments service jobs record their runs in; empty: not recorded.
+    experiments_url: str = ""
     # Seconds a model lock lives before it expires if its holder dies.
     lock_ttl: float = 900.0
     # Seconds a job waits for the model lock before it fails.

@@ -32,6 +32,7 @@ from services.training.schemas import (
 from services.training.tasks import dispatch_run_job
 from shared.backend_scope import announce
 from shared.backends import get_bus, get_locks, get_storage
+from shared.clients.experiments import ExperimentsClient, ExperimentTracker
 from shared.clients.registry import ModelRegistry, RegistryClient
 from shared.clients.storage import service_store
 from shared.db import make_engine, make_session_factory, session_scope
@@ -81,6 +82,8 @@ class TrainingDeps:
     trainer: Trainer = train
     keep_checkpoints: int = 3
     storage: ObjectStore | None = None
+    # Where jobs record their runs (params, seed, per-epoch metrics, status); None: nowhere.
+    tracker: ExperimentTracker | None = None
 
     def now(self) -> datetime:
         """Return the clock's time in UTC."""
@@ -231,11 +234,14 @@ def _train_and_register(
         offset=spec.offset,
     )
     directory = job_directory(deps.artifact_root, job.model_name, job.id)
+    run_id = start_tracked_run(job, hyperparams, deps)
 
     def on_epoch(record: dict[str, Any]) -> None:
         _keep_lock(lock)
+        log_epoch(run_id, record, deps)
 
-    trainer = with_checkpoints(deps, directory / CHECKPOINT_DIR, resume=job.attempts > 1)
+    checkpointed = with_checkpoints(deps, directory / CHECKPOINT_DIR, resume=job.attempts > 1)
+    trainer = tracked(checkpointed, run_id, deps)
     result = trainer(
         build_train_config(hyperparams, spec), dataset, seed=hyperparams.seed, on_epoch=on_epoch
     )
@@ -244,7 +250,10 @@ def _train_and_register(
     upload_job_outputs(deps.storage, deps.artifact_root, artifact_path, directory / CHECKPOINT_DIR)
     metrics = {k: float(v) for k, v in result.metrics.items()}
     _keep_lock(lock)
-    version = _register(job, deps, artifact_path, sha256, metrics, result.artifact.input_schema)
+    version = _register(
+        job, deps, artifact_path, sha256, metrics, result.artifact.input_schema, run_id or job.id
+    )
+    end_tracked_run(run_id, "finished", deps)
     resumed = getattr(result, "resumed_from_epoch", None)
     if resumed is not None:
         metrics = {**metrics, "resumed_from_epoch": float(resumed)}
@@ -255,6 +264,55 @@ def _train_and_register(
         "artifact_uri": artifact_path.as_uri(),
         "artifact_sha256": sha256,
     }
+
+
+def start_tracked_run(job: store.JobRecord, hyperparams: Hyperparams, deps: TrainingDeps) -> str:
+    """Start the experiment run that records a job (one per attempt); return its id or ""."""
+    if deps.tracker is None:
+        return ""
+    params = {key: value for key, value in job.hyperparams.items() if key != "seed"}
+    run = deps.tracker.start_run(
+        job.model_name,
+        name=f"job-{job.id}"[:128],
+        seed=hyperparams.seed,
+        model_name=job.model_name,
+        params={**params, "dataset": job.dataset},
+        tags={"job_id": job.id, "attempt": str(job.attempts)},
+    )
+    return str(run["run_id"])
+
+
+def log_epoch(run_id: str, record: dict[str, Any], deps: TrainingDeps) -> None:
+    """Log an epoch's numeric results as metric points at the epoch's step."""
+    if deps.tracker is None or not run_id:
+        return
+    step = int(record["epoch"])
+    points = [
+        {"key": key, "value": float(value), "step": step}
+        for key, value in record.items()
+        if key != "epoch" and isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    if points:
+        deps.tracker.log_metrics(run_id, points)
+
+
+def tracked(trainer: Trainer, run_id: str, deps: TrainingDeps) -> Trainer:
+    """Return the trainer, ending the job's run as failed when training raises."""
+
+    def run(*args: Any, **kwargs: Any) -> TrainResult:
+        try:
+            return trainer(*args, **kwargs)
+        except Exception:
+            end_tracked_run(run_id, "failed", deps)
+            raise
+
+    return run
+
+
+def end_tracked_run(run_id: str, status: str, deps: TrainingDeps) -> None:
+    """End the job's experiment run as finished or failed."""
+    if deps.tracker is not None and run_id:
+        deps.tracker.end_run(run_id, status)
 
 
 def with_checkpoints(deps: TrainingDeps, directory: Path, *, resume: bool) -> Trainer:
@@ -280,11 +338,12 @@ def _register(
     sha256: str,
     metrics: dict[str, float],
     input_schema: list[str],
+    run_id: str,
 ) -> int:
     parent = deps.registry.production_version(job.model_name)
     payload: dict[str, Any] = {
         "artifact_uri": artifact_path.as_uri(),
-        "run_id": job.id,
+        "run_id": run_id,
         "metrics": metrics,
         "params": {**job.hyperparams, "dataset": job.dataset, "artifact_sha256": sha256},
         "input_schema": {"features": list(input_schema)},
@@ -307,6 +366,8 @@ def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
         overrides["session_factory"] = make_session_factory(engine, store.Base.metadata)
     if "registry" not in overrides:
         overrides["registry"] = RegistryClient.from_url(settings.registry_url)
+    if "tracker" not in overrides and settings.experiments_url:
+        overrides["tracker"] = ExperimentsClient.from_url(settings.experiments_url)
     if "lock_factory" not in overrides:
         overrides["lock_factory"] = get_locks()
     if "storage" not in overrides:

@@ -113,7 +113,7 @@ def test_installed_app_labels_do_not_collide_with_django_contrib():
     ours = {
         config.label for config in apps.get_app_configs() if config.name.startswith("services.")
     }
-    assert ours == {"registry"}
+    assert ours == {"registry", "experiments"}
     assert not set(APP_DATABASES) & CONTRIB_LABELS
 
 
@@ -137,6 +137,7 @@ def test_migrate_all_migrates_default_then_each_django_service_database(monkeypa
     assert calls == [
         [manage.PROG, "migrate", "--database", "default", "--noinput"],
         [manage.PROG, "migrate", "--database", "models_db", "--noinput"],
+        [manage.PROG, "migrate", "--database", "experiments_db", "--noinput"],
     ]
 
 

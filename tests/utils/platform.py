@@ -50,6 +50,7 @@ from services.storage.config import Settings as StorageSettings
 from services.training.main import create_app as create_training
 from shared.backends import get_bus, get_storage
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
+from shared.clients.experiments import ExperimentsClient
 from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
 from shared.clients.registry import RegistryClient
 from shared.clients.storage import StorageClient, StorageServiceStore
@@ -57,11 +58,12 @@ from shared.ml.model_loader import ModelArtifact
 from shared.ml.trainer import TrainResult, train
 from shared.utils.distributed import InMemoryLockFactory
 from shared.utils.timeutils import utcnow
+from tests.utils.experiments import experiments_wsgi_app
 from tests.utils.storage import MEMORY_URL, start_storage
 from tests.utils.training import StepClock, TickingClock, training_settings
 
 PLATFORM_DB = pytest.mark.django_db(databases="__all__", transaction=True)
-SERVICES = ("registry", "training", "inference", "storage")
+SERVICES = ("registry", "training", "inference", "storage", "experiments")
 WARMUP_SECONDS = 1.0
 N_FEATURES = 3
 WARMING_BODY = json.dumps(
@@ -317,10 +319,12 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
         storage=lambda: storage_port(transport),
     )
     transport.mount("inference", ServedApp(inference, stack))
+    transport.mount("experiments", experiments_wsgi_app())
     trainer = RecordingTrainer()
     training = create_training(
         training_settings(root),
         registry=RegistryClient(client_for("registry", transport)),
+        tracker=ExperimentsClient(client_for("experiments", transport)),
         lock_factory=InMemoryLockFactory(clock=TickingClock()),
         clock=StepClock(),
         trainer=trainer,

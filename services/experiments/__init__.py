@@ -1,0 +1,1 @@
+"""The experiments service: experiment tracking (Django + DRF, port 8008, experiments_db)."""
