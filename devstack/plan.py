@@ -153,9 +153,29 @@ def database_env(environ: Mapping[str, str], spec: ServiceSpec) -> dict[str, str
     return {f"{spec.env_prefix}DATABASE_URL": url} if url else {}
 
 
+# Services whose settings name another service's URL: (client, setting, service it calls).
+# Set, the client goes through that service (artifacts through storage, runs to experiments)
+# instead of its own process's in-memory port, so the local processes share one platform.
+SERVICE_LINKS = (
+    ("training", "STORAGE_URL", "storage"),
+    ("training", "EXPERIMENTS_URL", "experiments"),
+    ("inference", "STORAGE_URL", "storage"),
+)
+
+
+def links_env(specs: list[ServiceSpec]) -> dict[str, str]:
+    """Return the URL settings that point one built service at another built one."""
+    built = {spec.name: spec for spec in specs}
+    return {
+        f"{built[client].env_prefix}{setting}": built[target].default_url
+        for client, setting, target in SERVICE_LINKS
+        if client in built and target in built
+    }
+
+
 def child_env(environ: Mapping[str, str], specs: list[ServiceSpec]) -> dict[str, str]:
     """Return the variables to add for the services; what the caller set explicitly wins."""
-    added: dict[str, str] = {}
+    added: dict[str, str] = links_env(specs)
     for spec in specs:
         added.update(database_env(environ, spec))
         if spec.celery_worker:

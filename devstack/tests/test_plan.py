@@ -40,7 +40,8 @@ def test_gateway_starts_last_because_its_readiness_asks_the_others():
 def test_without_infrastructure_jobs_run_in_process_and_no_worker_starts():
     plan = build_plan({}, python="py")
     assert plan.mode == "embedded"
-    assert plan.env == {"SYNAPSE_TRAINING_TASK_ALWAYS_EAGER": "true"}
+    assert plan.env["SYNAPSE_TRAINING_TASK_ALWAYS_EAGER"] == "true"
+    assert not any("BROKER" in name for name in plan.env)
     assert "training-worker" not in plan.names()
 
 
@@ -134,3 +135,16 @@ def test_the_refusal_names_the_broker_without_its_credentials():
 def test_in_memory_locks_without_a_worker_are_left_alone():
     plan = build_plan({"SYNAPSE_LOCKS_BACKEND": "memory"}, python="py")
     assert "training-worker" not in plan.names()
+
+
+def test_training_and_inference_reach_storage_and_experiments_through_their_services():
+    env = build_plan({}).env
+    assert env["SYNAPSE_TRAINING_STORAGE_URL"] == "http://localhost:8012"
+    assert env["SYNAPSE_INFERENCE_STORAGE_URL"] == "http://localhost:8012"
+    assert env["SYNAPSE_TRAINING_EXPERIMENTS_URL"] == "http://localhost:8008"
+
+
+def test_a_link_the_caller_set_is_kept():
+    env = build_plan({"SYNAPSE_TRAINING_STORAGE_URL": "http://storage.internal:8012"}).env
+    assert "SYNAPSE_TRAINING_STORAGE_URL" not in env
+    assert env["SYNAPSE_INFERENCE_STORAGE_URL"] == "http://localhost:8012"
