@@ -233,8 +233,7 @@ class ModelServer:
     def predict(self, name: str, instances: list[Any], key: str | None = None) -> dict[str, Any]:
         """Predict with the version that serves ``key``; the swap lock is not held meanwhile."""
         started = self._clock()
-        routed = self._route(name, key)
-        deployment, model = routed if routed is not None else self._resolve(name)
+        deployment, model = self._resolve(name, key)
         try:
             X = records_to_matrix(instances, model.input_schema, max_rows=self.max_batch_size)
             predictions = format_predictions(model, X)
@@ -252,9 +251,15 @@ class ModelServer:
             "predictions": predictions,
         }
 
-    def _resolve(self, name: str) -> tuple[Deployment, ModelArtifact]:
+    def _resolve(self, name: str, key: str | None) -> tuple[Deployment, ModelArtifact]:
+        # The routing table, when the model has one, decides which version serves the key.
         with self._lock:
-            deployment = self._deployments.get(name)
+            routing = self._routing.get(name)
+            deployment = (
+                routing.deployments[routing.table.version_for(key)]
+                if routing is not None
+                else self._deployments.get(name)
+            )
             if deployment is None:
                 raise NotFoundError(f"model {name!r} is not deployed")
             deployment.requests += 1
@@ -374,19 +379,6 @@ class ModelServer:
             "routing": table_out(routing.table) if routing else None,
             "versions": versions,
         }
-
-    def _route(self, name: str, key: str | None) -> tuple[Deployment, ModelArtifact] | None:
-        with self._lock:
-            routing = self._routing.get(name)
-            if routing is None:
-                return None
-            deployment = routing.deployments[routing.table.version_for(key)]
-            deployment.requests += 1
-            model = self._cache.get(deployment.key)
-            if model is None:
-                model = self._load(deployment)
-                self._cache.put(deployment.key, model)
-            return deployment, model
 
     def _shadow(self, name: str, instances: list[Any], served: list[dict[str, Any]]) -> None:
         # A shadow answers a copy of the request; nothing it does reaches the caller.
