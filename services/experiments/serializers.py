@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from services.django_project.fields import VISIBLE, StrictCharField, StrictIntegerField
 from services.experiments import metrics, services
 from services.experiments.models import (
     KEY_MAX_LENGTH,
@@ -36,29 +37,6 @@ MAX_STEP = 2**62
 
 _NAME = RegexValidator("^" + services.NAME_PATTERN.pattern + r"\Z", "not a valid name")
 _KEY = RegexValidator(r"^[A-Za-z0-9_.\-/]+\Z", "keys are letters, digits, '_', '.', '-' or '/'")
-_VISIBLE = RegexValidator(
-    r"^[^\s\x00-\x1f\x7f-\x9f]*\Z", "must not contain whitespace or control characters"
-)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer only: DRF would also take "3" and 3.0."""
-
-    def to_internal_value(self, data: Any) -> int:
-        """Return the integer, refusing strings, floats and booleans."""
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string only: DRF would also take 3 and true as "3" and "True"."""
-
-    def to_internal_value(self, data: Any) -> str:
-        """Return the text, refusing numbers, booleans and containers."""
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
 
 
 def aware(text: str) -> datetime:
@@ -228,7 +206,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
     """Validate and render an artifact reference (the URI of bytes kept elsewhere)."""
 
     path = StrictCharField(max_length=NAME_MAX_LENGTH, validators=[_KEY])
-    uri = StrictCharField(max_length=URI_MAX_LENGTH, validators=[_VISIBLE])
+    uri = StrictCharField(max_length=URI_MAX_LENGTH, validators=[VISIBLE])
     created_at = AwareDateTimeField(read_only=True)
 
     class Meta:

@@ -10,6 +10,13 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from services.django_project.fields import (
+    VISIBLE,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from services.registry.models import (
     ACTOR_MAX_LENGTH,
     RUN_ID_MAX_LENGTH,
@@ -27,52 +34,6 @@ MAX_FEATURES = 1024
 MAX_PARAMS_BYTES = 64 * 1024
 # Largest version number a request may name: fits a 32-bit integer column everywhere.
 MAX_VERSION = 2**31 - 1
-
-
-# URIs, run IDs and actors: no whitespace, no C0/C1 control characters (the schema's pattern).
-_VISIBLE = RegexValidator(
-    r"^[^\s\x00-\x1f\x7f-\x9f]*\Z", "must not contain whitespace or control characters"
-)
-
-
-class StrictFloatField(serializers.FloatField):
-    """A JSON number only: DRF would also take "1.5" and true, which the schema refuses."""
-
-    def to_internal_value(self, data: Any) -> float:
-        """Return the number, refusing strings and booleans."""
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer only: DRF would also take "3" and 3.0, which the schema refuses."""
-
-    def to_internal_value(self, data: Any) -> int:
-        """Return the integer, refusing strings, floats and booleans."""
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string only: DRF would also take 3 and true as "3" and "True"."""
-
-    def to_internal_value(self, data: Any) -> str:
-        """Return the text, refusing numbers, booleans and containers."""
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean only: DRF would also take "yes" and 1, which the schema refuses."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        """Return the boolean, refusing anything else."""
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 @extend_schema_field(
@@ -136,7 +97,7 @@ class RegisterVersionSerializer(serializers.Serializer):
     """Validate POST .../versions and build a NewVersion from it."""
 
     artifact_uri = StrictCharField(
-        min_length=1, max_length=URI_MAX_LENGTH, trim_whitespace=False, validators=[_VISIBLE]
+        min_length=1, max_length=URI_MAX_LENGTH, trim_whitespace=False, validators=[VISIBLE]
     )
     run_id = StrictCharField(
         max_length=RUN_ID_MAX_LENGTH,
@@ -144,7 +105,7 @@ class RegisterVersionSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         trim_whitespace=False,
-        validators=[_VISIBLE],
+        validators=[VISIBLE],
     )
     metrics = MetricsField(child=StrictFloatField(), required=False, default=dict)
     params = ParamsField(required=False, default=dict)
