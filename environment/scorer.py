@@ -26,7 +26,7 @@ from typing import Any
 from environment.heldout import BundleError, load_groups, run_variants, summarise, variant_ids
 from environment.report import SuiteReport
 from environment.reward import compute_reward, parse_results
-from environment.runner import RunLimits, run_suite
+from environment.runner import RunLimits, default_workers, run_suite
 from environment.sanitize import sanitize
 
 
@@ -62,18 +62,24 @@ def score_tree(
     limits: RunLimits | None = None,
     heldout: Path | None = None,
     tests: list[str] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Sanitize ``tree`` in place, run its suite and return the results document.
 
     With a variant bundle ``heldout``, its variants run afterwards in a second session against
     the same tree and the document gains a ``heldout`` section. ``tests`` (node IDs, files or
     folders) runs only those; ``expected`` should then hold only the tests they name, or the
-    others count as missing.
+    others count as missing. The whole suite runs in ``workers`` processes (default: two on a
+    machine with two cores, see ``environment.runner.run_suite``); a list of ``tests`` in one.
     """
     if not tree.is_dir():
         raise FileNotFoundError(f"{tree} is not a directory")
     removed = sanitize(tree, pristine)
-    report = run_suite(tree, list(tests or []), limits)
+    if tests:
+        workers = 1
+    elif workers is None:
+        workers = default_workers()
+    report = run_suite(tree, list(tests or []), limits, workers=workers)
     results = build_results(expected, report)
     results["removed"] = removed
     if heldout is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from environment.heldout import place_variants, remove_variants
 from environment.report import SuiteReport
-from environment.runner import RunLimits, run_suite
+from environment.runner import RunLimits, default_workers, run_suite
 from harness.build import temporary_tree
 from harness.catalogue import Bug
 from harness.collect import cache_dir
@@ -83,7 +83,8 @@ def _cached_run(
         report = _load(entry)
         if report is not None:
             return report, True
-    report = run_suite(tree, RUN_ARGS + list(tests or []), limits, log_path)
+    workers = 1 if tests else default_workers()
+    report = run_suite(tree, RUN_ARGS + list(tests or []), limits, log_path, workers=workers)
     _store(entry, report)
     return report, False
 
