@@ -98,7 +98,7 @@ def chain_depth(bugs: dict[str, Bug]) -> int:
 
 
 def check_brief(bugs: dict[str, Bug]) -> list[str]:
-    """Return problems with the brief's key-file and dependency constraints for present bugs."""
+    """Return problems with the brief's key files, required dependencies and chain depth."""
     problems = []
     for file, ids in KEY_FILES.items():
         for bug_id in ids:
@@ -108,6 +108,11 @@ def check_brief(bugs: dict[str, Bug]) -> list[str]:
         missing = [d for d in deps if bug_id in bugs and d not in bugs[bug_id].depends_on]
         if missing:
             problems.append(f"{bug_id}: must depend on {', '.join(missing)}")
+    depth = chain_depth(bugs)
+    if depth < MIN_CHAIN_DEPTH:
+        problems.append(
+            f"the longest dependency chain is {depth} deep; the brief asks for {MIN_CHAIN_DEPTH}"
+        )
     return problems
 
 
@@ -115,10 +120,7 @@ def catalogue_info(bugs: dict[str, Bug]) -> list[str]:
     """Return informational lines: category counts against the brief and chain depth."""
     counts = {c: sum(b.category == c for b in bugs.values()) for c in CATEGORY_COUNTS}
     short = [f"{c} {counts[c]}/{n}" for c, n in CATEGORY_COUNTS.items() if counts[c] != n]
-    depth = chain_depth(bugs)
-    lines = [f"{len(bugs)} bugs; longest dependency chain {depth} deep"]
-    if depth < MIN_CHAIN_DEPTH:
-        lines.append(f"the brief asks for a dependency chain at least {MIN_CHAIN_DEPTH} deep")
+    lines = [f"{len(bugs)} bugs; longest dependency chain {chain_depth(bugs)} deep"]
     if short:
         lines.append("category counts differ from the brief: " + ", ".join(short))
     return lines

@@ -88,3 +88,12 @@ def test_brief_key_files_and_required_dependencies_are_checked():
         "B1: the README places it in shared/ml/model_loader.py, which it does not edit" in problems
     )
     assert "B1: must depend on M1, L5" in problems
+
+
+def test_a_catalogue_whose_longest_chain_is_short_of_seven_fails_the_brief():
+    ids = ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]
+    links = [bug(ids[0])] + [bug(b, deps=(a,)) for a, b in zip(ids, ids[1:], strict=False)]
+    assert chain_depth(catalogue(*links)) == 7
+    assert not any("chain" in p for p in check_brief(catalogue(*links)))
+    problems = check_brief(catalogue(*links[:6]))
+    assert "the longest dependency chain is 6 deep; the brief asks for 7" in problems

@@ -169,6 +169,18 @@ def route_bounds(percents: Sequence[Decimal]) -> tuple[int, ...]:
     return tuple(bounds)
 
 
+def record_for(version: int, *records: Deployment | None) -> Deployment | None:
+    """Return the record among ``records`` that already serves ``version``, if there is one.
+
+    Deploying the version already deployed, or routing traffic to a version that already
+    serves, keeps its record (and counters) instead of loading it again.
+    """
+    for record in records:
+        if record is not None and record.version == version:
+            return record
+    return None
+
+
 class ModelServer:
     """Deploy, swap, unload and run models; every state change happens under one lock."""
 
@@ -204,8 +216,7 @@ class ModelServer:
         with self._lock:
             current = self._deployments.get(name)
             model = self._cache.get(deployment.key)
-        if current is not None and current.version == version:
-            deployment = current
+        deployment = record_for(version, current) or deployment
         if model is None:
             model = self._load(deployment)
             self._warm(deployment, model)
@@ -311,9 +322,9 @@ class ModelServer:
             current = self._routing.get(name)
         if primary is None:
             raise NotFoundError(f"model {name!r} is not deployed")
-        known = {primary.version: primary, **(current.deployments if current else {})}
+        known = [primary, *(current.deployments.values() if current else ())]
         versions = [version for version, _ in routes] + ([] if shadow is None else [shadow])
-        prepared = {v: self._prepare(name, v, known.get(v)) for v in versions}
+        prepared = {v: self._prepare(name, v, record_for(v, *known)) for v in versions}
         bounds = route_bounds([percent for _, percent in routes])
         table = RouteTable(name, tuple(v for v, _ in routes), bounds, shadow)
         with self._lock:
