@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from harness.catalogue import Bug, Edit
 from harness.schema import chain_depth, check_brief, check_metadata, find_cycles, known_services
 from harness.verify import implied_dependencies
@@ -92,7 +94,7 @@ def test_brief_key_files_and_required_dependencies_are_checked():
 
 def test_a_catalogue_whose_longest_chain_is_short_of_seven_fails_the_brief():
     ids = ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]
-    links = [bug(ids[0])] + [bug(b, deps=(a,)) for a, b in zip(ids, ids[1:], strict=False)]
+    links = [bug(ids[0])] + [bug(b, deps=(a,)) for a, b in pairwise(ids)]
     assert chain_depth(catalogue(*links)) == 7
     assert not any("chain" in p for p in check_brief(catalogue(*links)))
     problems = check_brief(catalogue(*links[:6]))
