@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared import backends
+from shared.ml import files
 from shared.services import SERVICES
 
 # A zone with DST and a non-zero offset makes naive-datetime code fail every time.
@@ -51,6 +52,15 @@ def fresh_backends() -> Iterator[None]:
     backends.reset_backends()
     yield
     backends.reset_backends()
+
+
+@pytest.fixture(autouse=True)
+def _syncs_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip disk syncs, which cost milliseconds each and which no test can observe.
+
+    Tests that check a write is made durable record the syncs with ``tests.utils.ml.fake_fsync``.
+    """
+    monkeypatch.setattr(files, "sync_fd", lambda fd: None)
 
 
 def category_of(nodeid: str) -> str | None:
