@@ -1,0 +1,1 @@
+"""Benchmarks run against a running platform; they print numbers and assert nothing."""
