@@ -28,7 +28,7 @@ $(INFRA_STAMP): requirements-infra.txt | $(STAMP)
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared environment services harness infra devstack
+	$(PY) -m mypy shared environment services harness infra devstack benchmarks
 	$(VENV)/bin/lint-imports --no-cache
 
 suite: install
