@@ -517,20 +517,23 @@ class OnlineView(FeatureAPIView):
 
     @extend_schema(operation_id="push_online", request=dict, responses={201: dict})
     def post(self, request: Request, name: str) -> Response:
-        """Store fresh rows offline and online at once (an older row never replaces a newer)."""
+        """Store rows offline and online (newer wins); 409 during a backfill or materialisation."""
         view = get_view(name)
         data = body_object(request, "rows")
         version = latest_version(view)
-        rows = upsert_rows(view, data["rows"], version.features)
         cache = get_cache()
         now = timezone.now()
         stored = 0
-        for row in rows:
-            ttl = remaining_ttl(view, row.event_time, now)
-            if ttl > 0 and write_online(
-                cache, online_key(view, row.entity_key), online_entry(view, version, row), ttl
-            ):
-                stored += 1
+        lock = hold(view)
+        try:
+            rows = upsert_rows(view, data["rows"], version.features)
+            for row in rows:
+                ttl = remaining_ttl(view, row.event_time, now)
+                entry = online_entry(view, version, row)
+                if ttl > 0 and write_online(cache, online_key(view, row.entity_key), entry, ttl):
+                    stored += 1
+        finally:
+            lock.release()
         return Response(
             {"feature_view": view.name, "rows": len(rows), "online": stored},
             status=status.HTTP_201_CREATED,

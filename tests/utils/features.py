@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from shared.cache.base import Cache
+from shared.cache.memory import InMemoryCache
+from shared.cache.redis import CacheUnavailableError
 
 FEATURES_DB = pytest.mark.django_db(databases="__all__")
 ENTITY = "customer"
@@ -163,3 +168,31 @@ class FeaturesAPI:
 def features_api(db: None) -> FeaturesAPI:
     """Return the feature store's test client (the test gets database access)."""
     return FeaturesAPI()
+
+
+class DownCache(Cache):
+    """A cache whose server is unreachable: every call raises CacheUnavailableError."""
+
+    def _down(self, *args: Any, **kwargs: Any) -> Any:
+        raise CacheUnavailableError("cache unavailable: connection refused")
+
+    get = set = add = delete = incr = ttl = _down
+
+
+class InterruptedCache(InMemoryCache):
+    """An in-memory cache that runs ``interrupt`` once, just before its first write.
+
+    A materialisation writes the online store while it holds its view; the interruption lands
+    another request exactly then, in the same thread, so the interleaving is the same each run.
+    """
+
+    def __init__(self, interrupt: Callable[[], None]) -> None:
+        super().__init__()
+        self.interrupt: Callable[[], None] | None = interrupt
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Run the pending interruption, then store the value."""
+        interrupt, self.interrupt = self.interrupt, None
+        if interrupt is not None:
+            interrupt()
+        super().set(key, value, ttl)
