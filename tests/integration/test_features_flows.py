@@ -158,15 +158,20 @@ def test_window_statistics_are_exact(features_api):
     features_api.view("ledger", [feature("balance", "decimal")])
     features_api.backfill(
         "ledger",
-        [row("a", at(0), balance=0.1), row("b", at(1), balance=0.2), row("c", at(30), balance=9)],
+        [
+            row("a", at(0), balance=0.1),
+            row("b", at(1), balance=0.2),
+            row("c", at(2), balance=0.4),
+            row("d", at(30), balance=9),
+        ],
     )
     stats = features_api.statistics("ledger", at(0), at(24))
     assert stats["balance"] == {
-        "count": 2,
-        "sum": "0.3",
-        "mean": "0.15",
+        "count": 3,
+        "sum": "0.7",
+        "mean": "0.2333333333333333333333333333",
         "min": "0.1",
-        "max": "0.2",
+        "max": "0.4",
     }
 
 
