@@ -114,7 +114,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("registry", 8003, "django", "models_db", built=True),
         ServiceSpec("training", 8004, "fastapi", "models_db", celery_worker=True, built=True),
         ServiceSpec("inference", 8005, "fastapi", built=True),
-        ServiceSpec("features", 8006, "django", "models_db"),
+        ServiceSpec("features", 8006, "django", "models_db", built=True),
         ServiceSpec("pipeline", 8007, "fastapi", "models_db", celery_worker=True),
         ServiceSpec("experiments", 8008, "django", "experiments_db", built=True),
         ServiceSpec("monitoring", 8009, "fastapi", "metrics_db"),

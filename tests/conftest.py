@@ -29,7 +29,7 @@ for _port, _name in {
     os.environ[f"SYNAPSE_{_port}_BACKEND"] = _name
 
 # Fixtures every area uses: the in-process registry (registry_app, registry_client, ...).
-pytest_plugins = ["tests.utils.registry", "tests.utils.experiments"]
+pytest_plugins = ["tests.utils.registry", "tests.utils.experiments", "tests.utils.features"]
 
 CATEGORIES = (
     "unit/ml_pipeline",

@@ -11,7 +11,8 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-# URIs, run IDs and actors: no whitespace, no C0/C1 control characters (the schema's pattern).
+# URIs, run IDs and actors: no whitespace, no ASCII or Latin-1 control characters (the schema's
+# pattern).
 VISIBLE = RegexValidator(
     r"^[^\s\x00-\x1f\x7f-\x9f]*\Z", "must not contain whitespace or control characters"
 )

@@ -29,7 +29,7 @@ App labels must not collide with `django.contrib`:
 |---|---|---|---|---|
 | auth | `accounts` | users_db | `services.auth.urls` | no |
 | registry | `registry` | models_db | `services.registry.urls` | yes |
-| features | `features` | models_db | `services.features.urls` | no |
+| features | `features` | models_db | `services.features.urls` | yes |
 | experiments | `experiments` | experiments_db | `services.experiments.urls` | yes |
 | scheduler | `scheduler` | models_db | `services.scheduler.urls` | no |
 | webhooks | `webhooks` | models_db | `services.webhooks.urls` | no |

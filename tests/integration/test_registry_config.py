@@ -113,7 +113,7 @@ def test_installed_app_labels_do_not_collide_with_django_contrib():
     ours = {
         config.label for config in apps.get_app_configs() if config.name.startswith("services.")
     }
-    assert ours == {"registry", "experiments"}
+    assert ours == {"registry", "experiments", "features"}
     assert not set(APP_DATABASES) & CONTRIB_LABELS
 
 
