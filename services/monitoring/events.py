@@ -17,10 +17,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.monitoring.alerts import evaluate
-from services.monitoring.store import MetricPointRow, Observation, add_event
+from services.monitoring.store import AlertRow, MetricPointRow, Observation, add_event
 from shared.db import session_scope
 from shared.errors import SynapseError, ValidationError
 from shared.events.base import Consumer, Event, EventBus
@@ -109,36 +110,59 @@ class Ingestor:
         return self._consumer
 
     def poll_once(self) -> int:
-        """Ingest one batch; return how many events it stored (duplicates are not counted)."""
+        """Ingest one batch and evaluate the rules; return how many new events it stored."""
         with self._lock:
             events = self.consumer.poll(max_records=self.batch_size)
             if not events:
                 return 0
-            stored = self._store(events)
+            stored = self._store_or_rewind(events)
             self.consumer.commit(events)
-            return stored
+        self.evaluate()
+        return stored
+
+    def evaluate(self) -> list[AlertRow]:
+        """Evaluate every rule at the clock's time and announce what changed."""
+        announcements: list[tuple[EventType, dict[str, Any]]] = []
+        with session_scope(self.session_factory) as session:
+            changed = evaluate(
+                session, self.clock(), lambda kind, data: announcements.append((kind, data))
+            )
+        for kind, data in announcements:
+            self.announce(kind, data)
+        return changed
 
     def drain(self, max_batches: int = 100) -> int:
-        """Ingest until a poll finds nothing; return how many events were stored."""
+        """Store what the bus holds until a poll finds nothing; return how many were new."""
         stored = 0
         for _ in range(max_batches):
             with self._lock:
                 events = self.consumer.poll(max_records=self.batch_size)
                 if not events:
                     break
-                stored += self._store(events)
+                stored += self._store_or_rewind(events)
                 self.consumer.commit(events)
         return stored
 
     def close(self) -> None:
         """Leave the consumer group."""
         with self._lock:
-            if self._consumer is not None:
-                self._consumer.close()
-                self._consumer = None
+            self._leave()
+
+    def _store_or_rewind(self, events: list[Event]) -> int:
+        """Store a batch; if that fails, leave the group so the batch is read again."""
+        try:
+            return self._store(events)
+        except Exception:
+            # The member's position is past the batch; a new member resumes at the commit.
+            self._leave()
+            raise
+
+    def _leave(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
 
     def _store(self, events: list[Event]) -> int:
-        announcements: list[tuple[EventType, dict[str, Any]]] = []
         stored = 0
         with session_scope(self.session_factory) as session:
             for event in events:
@@ -148,9 +172,6 @@ class Ingestor:
                 if add_event(session, observation(event, envelope)):
                     session.add_all(metric_points(envelope))
                     stored += 1
-            evaluate(session, self.clock(), lambda kind, data: announcements.append((kind, data)))
-        for kind, data in announcements:
-            self.announce(kind, data)
         return stored
 
     def _read(self, event: Event) -> EventEnvelope | None:
@@ -196,8 +217,8 @@ class IngestThread:
         while not self._stop.is_set():
             try:
                 stored = self.ingestor.poll_once()
-            except SynapseError as exc:
-                logger.warning("ingest failed, retrying: %s", exc.message)
+            except (SynapseError, SQLAlchemyError) as exc:
+                logger.warning("ingest failed, retrying: %s", exc)
                 stored = 0
             if not stored:
                 self._stop.wait(self.interval)

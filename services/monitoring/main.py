@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.monitoring.alerts import PREDICTION, evaluate
+from services.monitoring.alerts import PREDICTION
 from services.monitoring.config import Settings, get_settings
 from services.monitoring.events import Ingestor, IngestThread
 from services.monitoring.exposition import render_metrics
@@ -49,7 +49,7 @@ from services.monitoring.store import (
 from shared.backends import get_bus, get_discovery
 from shared.clients.consul import ServiceRegistry
 from shared.db import make_engine, make_session_factory, session_scope
-from shared.errors import NotFoundError
+from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.events.base import EventBus
 from shared.problems import problems
 from shared.services import built_services
@@ -105,13 +105,6 @@ class Monitor:
             return AlertList(
                 items=[AlertOut.model_validate(row, from_attributes=True) for row in rows]
             )
-
-    def evaluate(self, announce: Callable) -> AlertList:
-        """Evaluate every rule now; return the alerts this pass raised or resolved."""
-        with session_scope(self.session_factory) as session:
-            changed = evaluate(session, self.clock(), announce)
-            items = [AlertOut.model_validate(row, from_attributes=True) for row in changed]
-        return AlertList(items=items)
 
     def create_silence(self, body: SilenceCreate) -> SilenceOut:
         """Mute a rule's alerts for a while."""
@@ -270,11 +263,15 @@ def list_alerts(
     return monitor.alerts(status, rule)
 
 
-@router.post("/alerts/evaluate", response_model=AlertList)
+@router.post("/alerts/evaluate", response_model=AlertList, responses=problems(503))
 def evaluate_alerts(monitor: MonitorDep, ingestor: IngestorDep) -> AlertList:
     """Ingest what the bus holds, then evaluate every rule now."""
-    ingestor.drain()
-    return monitor.evaluate(ingestor.announce)
+    try:
+        ingestor.drain()
+        changed = ingestor.evaluate()
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailableError("metrics_db is unavailable; nothing was lost") from exc
+    return AlertList(items=[AlertOut.model_validate(row, from_attributes=True) for row in changed])
 
 
 @router.post("/silences", status_code=201, response_model=SilenceOut, responses=problems(404))
