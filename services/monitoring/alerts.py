@@ -51,7 +51,7 @@ def metric_value(session: Session, rule: RuleRow, model: str, now: datetime) -> 
 
 
 def watched_models(session: Session, rule: RuleRow, now: datetime) -> list[str]:
-    """Return the models a rule is evaluated for: its own, or every one seen or alerting."""
+    """Return the models a rule is evaluated for (its own model when it names one)."""
     if rule.model is not None:
         return [rule.model]
     seen = select(EventRow.model).where(

@@ -2,11 +2,8 @@
 
 Consumes ``prediction.served`` (inference.predictions) and ``training.job.completed`` /
 ``training.job.failed`` (training.jobs) into metrics_db, files each under the correlation ID
-it carries (the record's ``x-correlation-id`` header, else the envelope's), evaluates the alert
-rules after every batch, and publishes ``alert.fired`` / ``alert.resolved`` on
-monitoring.alerts. Offsets are committed only after a batch is stored, so a consumer that
-stops mid-batch re-reads it on restart; events are stored once per envelope id, so nothing read
-twice is counted twice.
+it travelled with, evaluates the alert rules after every batch, and publishes ``alert.fired`` /
+``alert.resolved`` on monitoring.alerts.
 """
 
 from __future__ import annotations
@@ -40,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 def trace_id_of(event: Event, envelope: EventEnvelope) -> str | None:
-    """Return the correlation ID an event travelled with: its header, else its envelope's."""
+    """Return the correlation ID an event travelled with."""
     return event.headers.get(CORRELATION_HEADER) or envelope.correlation_id
 
 

@@ -11,11 +11,7 @@ OTHER = "other"
 
 
 def bucket_index(bounds: Sequence[float], value: float) -> int:
-    """Return the index of the first bucket whose upper bound ``le`` holds ``value``.
-
-    Prometheus buckets are cumulative upper bounds: an observation equal to a bound belongs to
-    that bucket. ``len(bounds)`` is the +Inf bucket.
-    """
+    """Return the index of the bucket that counts ``value`` (``len(bounds)`` is +Inf)."""
     return bisect_left(bounds, value)
 
 

@@ -235,11 +235,7 @@ def ensure_topics(bus: EventBus) -> None:
 def publish_event(
     bus: EventBus, envelope: EventEnvelope, headers: Mapping[str, str] | None = None
 ) -> RecordMetadata:
-    """Publish an envelope to its type's topic, keyed by its entity.
-
-    An envelope's correlation ID also travels as the record's ``x-correlation-id`` header, so
-    consumers that route or filter on headers see it without decoding the value.
-    """
+    """Publish an envelope to its type's topic, keyed by its entity."""
     record_headers = dict(headers or {})
     if envelope.correlation_id is not None:
         record_headers.setdefault(CORRELATION_HEADER, envelope.correlation_id)
