@@ -158,13 +158,10 @@ def test_alert_fired_event_names_rule_model_and_value(env):
     "body",
     [
         {"name": "x", "metric": "error_count", "threshold": -1, "window_seconds": 60},
-        {"name": "x", "metric": "error_count", "threshold": 5, "window_seconds": 0},
         {"name": "x", "metric": "cpu", "threshold": 5, "window_seconds": 60},
-        {"name": "Bad Name", "metric": "error_count", "threshold": 5, "window_seconds": 60},
         {"name": "x", "metric": "error_count", "threshold": "NaN", "window_seconds": 60},
-        {"name": "x", "metric": "error_count", "threshold": 5, "window_seconds": 60, "x": 1},
     ],
-    ids=["negative", "no-window", "unknown-metric", "bad-name", "nan", "unknown-field"],
+    ids=["negative", "unknown-metric", "nan"],
 )
 def test_invalid_rule_is_a_422_problem_and_nothing_is_stored(env, body):
     with serving(env) as client:
