@@ -161,6 +161,17 @@ class PredictionRecorder:
         self.bus = bus
         self.clock = clock
 
+    def observe(self, name: str, serve: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run one prediction request and announce how it ended (a platform error re-raised)."""
+        started = self.clock()
+        try:
+            served = serve()
+        except SynapseError as exc:
+            self.record(name, None, exc.status_code, started)
+            raise
+        self.record(name, served["version"], 200, started)
+        return served
+
     def record(self, name: str, version: int | None, status: int, started: float) -> None:
         """Publish the outcome of one prediction request that started at ``started``."""
         data = {

@@ -52,7 +52,6 @@ from shared.deps import BusDep
 from shared.errors import (
     ConflictError,
     NotFoundError,
-    SynapseError,
     ValidationError,
 )
 from shared.ml.feature_utils import records_to_matrix
@@ -566,15 +565,12 @@ def predict(
     x_request_key: KeyHeader = None,
 ) -> dict[str, Any]:
     """Predict with the version of ``name`` that serves the request key (body, else header)."""
-    started = recorder.clock()
-    try:
+
+    def serve() -> dict[str, Any]:
         with admission.slot():
-            served = server.predict(name, body.instances, body.key or x_request_key)
-    except SynapseError as exc:
-        recorder.record(name, None, exc.status_code, started)
-        raise
-    recorder.record(name, served["version"], 200, started)
-    return served
+            return server.predict(name, body.instances, body.key or x_request_key)
+
+    return recorder.observe(name, serve)
 
 
 @router.put(
