@@ -117,7 +117,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("features", 8006, "django", "models_db", built=True),
         ServiceSpec("pipeline", 8007, "fastapi", "models_db", celery_worker=True),
         ServiceSpec("experiments", 8008, "django", "experiments_db", built=True),
-        ServiceSpec("monitoring", 8009, "fastapi", "metrics_db"),
+        ServiceSpec("monitoring", 8009, "fastapi", "metrics_db", built=True),
         ServiceSpec("scheduler", 8010, "django", "models_db"),
         ServiceSpec("workers", 8011, "celery", celery_worker=True),
         ServiceSpec("storage", 8012, "fastapi", "models_db", built=True),

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.discovery import registered
@@ -22,6 +23,13 @@ from shared.problems import (
 )
 from shared.readiness import READY_PATH, ReadinessCheck, run_checks
 from shared.request_guard import DEFAULT_MAX_BODY_BYTES, RequestGuard
+from shared.tracing import (
+    CORRELATION_HEADER,
+    bind_correlation_id,
+    new_correlation_id,
+    unbind_correlation_id,
+    well_formed,
+)
 
 HealthCheck = Callable[[], dict[str, Any]]
 # The body of every unexpected failure: stable, and free of the exception's text.
@@ -72,6 +80,7 @@ def create_service_app(
     serve_offline_docs(app)
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware, service=name)
+    app.add_middleware(CorrelationMiddleware)
     return app
 
 
@@ -134,3 +143,33 @@ async def send_problem(send: Send, status: int, problem: dict[str, Any]) -> None
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class CorrelationMiddleware:
+    """Bind the request's correlation ID and echo it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app with the caller's ID (or a new one) bound."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = (
+            dict(scope.get("headers") or []).get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
+        )
+        correlation_id = sent if well_formed(sent) else new_correlation_id()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if CORRELATION_HEADER not in headers:
+                    headers[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
+        token = bind_correlation_id(correlation_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            unbind_correlation_id(token)

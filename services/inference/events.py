@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from services.inference.registry_cache import CachedRegistry
@@ -27,6 +28,7 @@ from shared.events.schema import (
     publish_event,
     read_event,
 )
+from shared.tracing import current_correlation_id
 
 SOURCE = "inference"
 PROMOTIONS_TOPIC = "models.versions"
@@ -144,3 +146,47 @@ class FollowerThread:
             except SynapseError as exc:
                 logger.warning("promotion follower: %s", exc.message)
                 self._stop.wait(self.poll_ms / 1000)
+
+
+class PredictionRecorder:
+    """Announce every prediction request's outcome on inference.predictions.
+
+    Each ``prediction.served`` event names the model, the version that answered (None when
+    none did), the HTTP status and the latency in milliseconds, and carries the request's
+    correlation ID. A bus that cannot take the event costs the caller nothing: the prediction
+    is answered and the failure logged.
+    """
+
+    def __init__(self, bus: Callable[[], EventBus], clock: Callable[[], float]) -> None:
+        self.bus = bus
+        self.clock = clock
+
+    def observe(self, name: str, serve: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run one prediction request and announce how it ended (a platform error re-raised)."""
+        started = self.clock()
+        try:
+            served = serve()
+        except SynapseError as exc:
+            self.record(name, None, exc.status_code, started)
+            raise
+        self.record(name, served["version"], 200, started)
+        return served
+
+    def record(self, name: str, version: int | None, status: int, started: float) -> None:
+        """Publish the outcome of one prediction request that started at ``started``."""
+        data = {
+            "name": name,
+            "version": version,
+            "status": status,
+            "latency_ms": round((self.clock() - started) * 1000.0, 3),
+        }
+        try:
+            event = make_event(
+                EventType.PREDICTION_SERVED,
+                data,
+                source=SOURCE,
+                correlation_id=current_correlation_id(),
+            )
+            publish_event(self.bus(), event)
+        except SynapseError as exc:
+            logger.warning("could not announce a prediction of %s: %s", name, exc.message)

@@ -21,6 +21,7 @@ from services.inference.artifacts import artifact_path, expected_sha256
 from services.inference.config import Settings, get_settings
 from services.inference.events import (
     FollowerThread,
+    PredictionRecorder,
     PromotionFollower,
     deployed_version,
     publish_deployed,
@@ -518,6 +519,14 @@ def get_admission(request: Request) -> Admission:
 
 
 AdmissionDep = Annotated[Admission, Depends(get_admission)]
+
+
+def get_recorder(request: Request) -> PredictionRecorder:
+    """Return the app's announcer of prediction outcomes."""
+    return request.app.state.recorder
+
+
+RecorderDep = Annotated[PredictionRecorder, Depends(get_recorder)]
 KeyHeader = Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)]
 # The registry's model names; any other name cannot be deployed, so it is refused up front.
 NameParam = Annotated[str, fastapi.Path(pattern=MODEL_NAME_PATTERN)]
@@ -563,11 +572,16 @@ def predict(
     body: PredictRequest,
     server: ServerDep,
     admission: AdmissionDep,
+    recorder: RecorderDep,
     x_request_key: KeyHeader = None,
 ) -> dict[str, Any]:
     """Predict with the version of ``name`` that serves the request key (body, else header)."""
-    with admission.slot():
-        return server.predict(name, body.instances, body.key or x_request_key)
+
+    def serve() -> dict[str, Any]:
+        with admission.slot():
+            return server.predict(name, body.instances, body.key or x_request_key)
+
+    return recorder.observe(name, serve)
 
 
 @router.put(
@@ -692,5 +706,6 @@ def create_app(
     app.state.readiness = readiness
     app.state.registry = registry
     app.state.follower = follower
+    app.state.recorder = PredictionRecorder(get_bus, clock)
     app.include_router(router)
     return app

@@ -25,6 +25,7 @@ from shared.errors import (
     UpstreamError,
     ValidationError,
 )
+from shared.tracing import current_correlation_id
 
 logger = logging.getLogger(__name__)
 
@@ -295,12 +296,16 @@ class ServiceClient:
         return base.rstrip("/") + path
 
     def build_headers(self, headers: Mapping[str, str] | None) -> httpx.Headers:
-        """Merge default and per-call headers and add a correlation ID."""
+        """Merge default and per-call headers and add a correlation ID.
+
+        Inside a request the ID of that request is passed on, so the callee's work is filed
+        under the same ID; elsewhere each call gets a new one.
+        """
         merged = httpx.Headers(self.default_headers)
         merged.update(headers or {})
         validate_headers(merged)
         if CORRELATION_HEADER not in merged:
-            merged[CORRELATION_HEADER] = uuid.uuid4().hex
+            merged[CORRELATION_HEADER] = current_correlation_id() or uuid.uuid4().hex
         return merged
 
     def request(

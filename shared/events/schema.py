@@ -13,6 +13,7 @@ from typing import Any
 from shared.errors import ValidationError
 from shared.events.base import Event, EventBus, RecordMetadata
 from shared.services import SERVICES
+from shared.tracing import CORRELATION_HEADER
 from shared.utils.timeutils import utcnow
 
 SCHEMA_VERSION = 1
@@ -28,6 +29,7 @@ PLATFORM_TOPICS: dict[str, int] = {
     "monitoring.alerts": 1,
     "experiments.runs": 3,
     "storage.datasets": 3,
+    "inference.predictions": 3,
 }
 
 
@@ -45,6 +47,9 @@ class EventType(StrEnum):
     DRIFT_DETECTED = "drift.detected"
     EXPERIMENT_RUN_FINISHED = "experiment.run.finished"
     DATASET_VERSION_COMMITTED = "dataset.version.committed"
+    PREDICTION_SERVED = "prediction.served"
+    ALERT_FIRED = "alert.fired"
+    ALERT_RESOLVED = "alert.resolved"
 
 
 _STR, _INT, _NUM, _OBJ = (str,), (int,), (int, float), (dict,)
@@ -107,6 +112,17 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
         "storage.datasets",
         "dataset",
         {"dataset": _STR, "version": _STR, "namespace": _STR, "objects": _INT, "size": _INT},
+    ),
+    EventType.PREDICTION_SERVED: EventSpec(
+        "inference.predictions",
+        "name",
+        {"name": _STR, "version": (int, type(None)), "status": _INT, "latency_ms": _NUM},
+    ),
+    EventType.ALERT_FIRED: EventSpec(
+        "monitoring.alerts", "rule", {"rule": _STR, "model": _STR, "value": _NUM}
+    ),
+    EventType.ALERT_RESOLVED: EventSpec(
+        "monitoring.alerts", "rule", {"rule": _STR, "model": _STR, "value": _NUM}
     ),
 }
 
@@ -220,7 +236,10 @@ def publish_event(
     bus: EventBus, envelope: EventEnvelope, headers: Mapping[str, str] | None = None
 ) -> RecordMetadata:
     """Publish an envelope to its type's topic, keyed by its entity."""
-    return bus.publish(envelope.topic, to_dict(envelope), key=envelope.key, headers=headers)
+    record_headers = dict(headers or {})
+    if envelope.correlation_id is not None:
+        record_headers.setdefault(CORRELATION_HEADER, envelope.correlation_id)
+    return bus.publish(envelope.topic, to_dict(envelope), key=envelope.key, headers=record_headers)
 
 
 def read_event(event: Event) -> EventEnvelope:

@@ -50,6 +50,9 @@ SAMPLE_DATA = {
         "objects": 2,
         "size": 2048,
     },
+    EventType.PREDICTION_SERVED: {"name": "churn", "version": 3, "status": 200, "latency_ms": 4.5},
+    EventType.ALERT_FIRED: {"rule": "churn-errors", "model": "churn", "value": 5.0},
+    EventType.ALERT_RESOLVED: {"rule": "churn-errors", "model": "churn", "value": 0.0},
 }
 
 

@@ -1,0 +1,1 @@
+"""Monitoring service: metrics from the bus, histograms, alert rules, health and traces."""
