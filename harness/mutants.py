@@ -23,9 +23,14 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.catalogue import Bug, Edit
 from harness.plant import read_text, unique_anchor
+
+if TYPE_CHECKING:
+    from harness.coverage_map import CoverageMap
+    from harness.probe import Probe, ProbeResult
 
 SOURCE_ROOTS = ("services", "shared")
 EQUIVALENT_FILE = Path(__file__).with_name("mutants_equivalent.toml")
@@ -333,40 +338,76 @@ def run_mutants(
     jobs: int | None = None,
     cache: bool = True,
 ) -> list[Outcome]:
-    """Plant each sampled mutant alone, run the tests that execute it, and classify it."""
+    """Plant each sampled mutant alone, run the tests that execute it, and classify it.
+
+    Main's suite runs first; each mutant then runs only the tests that pass on main and stops
+    at the first failure (one failing test is all a kill needs), so a killed mutant costs
+    little and a test failing on main can neither kill a mutant nor cut a run short.
+    """
     from harness.collect import collect_main
     from harness.coverage_map import coverage_map
-    from harness.probe import Probe, new_failures, probe_many
-    from harness.selection import tests_for_edit
+    from harness.probe import Probe, probe_many
 
     cmap = coverage_map(root)
     expected = sorted(collect_main(root))
+    baseline = probe_many(root, [Probe([])], jobs, cache=cache)[0]
+    passing = set(baseline.report.passing)
     outcomes: dict[str, Outcome] = {}
-    probes: list[Probe] = [Probe([])]
+    probes: list[Probe] = []
     runs: list[Mutant] = []
     for mutant in sample:
-        if not compiles(root, mutant):
-            outcomes[mutant.id] = Outcome(mutant, "invalid", 0, reason="does not compile")
+        planned = _plan(root, cmap, expected, passing, mutant, equivalents)
+        if isinstance(planned, Outcome):
+            outcomes[mutant.id] = planned
             continue
-        if mutant.id in equivalents:
-            outcomes[mutant.id] = Outcome(mutant, "equivalent", 0, reason=equivalents[mutant.id])
-            continue
-        tests = tests_for_edit(root, cmap, expected, mutant.edit)
-        chosen = None if tests is None else sorted(tests & set(expected))
-        if chosen == []:
-            outcomes[mutant.id] = Outcome(mutant, "uncovered", 0, reason="no test runs this line")
-            continue
-        probes.append(Probe([mutant.as_bug()], chosen))
+        probes.append(planned)
         runs.append(mutant)
     results = probe_many(root, probes, jobs, cache=cache)
-    baseline = results[0]
-    for mutant, result in zip(runs, results[1:], strict=True):
-        failed = new_failures(result, baseline)
-        problem = result.error or "; ".join(result.report.problems)
-        status = "killed" if failed or problem else "survived"
-        ran = None if result.selected is None else len(result.selected)
-        outcomes[mutant.id] = Outcome(mutant, status, ran, tuple(failed[:5]), problem[:200])
+    for mutant, result in zip(runs, results, strict=True):
+        outcomes[mutant.id] = _classify(mutant, result, passing)
     return [outcomes[m.id] for m in sample]
+
+
+FAIL_FAST = ("--maxfail=1",)
+
+
+def _plan(
+    root: Path,
+    cmap: CoverageMap,
+    expected: list[str],
+    passing: set[str],
+    mutant: Mutant,
+    equivalents: dict[str, str],
+) -> Outcome | Probe:
+    """Return a mutant's outcome when no run is needed, else the probe that runs it."""
+    from harness.probe import Probe
+    from harness.selection import tests_for_edit
+
+    if not compiles(root, mutant):
+        return Outcome(mutant, "invalid", 0, reason="does not compile")
+    if mutant.id in equivalents:
+        return Outcome(mutant, "equivalent", 0, reason=equivalents[mutant.id])
+    tests = tests_for_edit(root, cmap, expected, mutant.edit)
+    scope = set(expected) if tests is None else tests & set(expected)
+    chosen = sorted(scope & passing)
+    if not chosen:
+        return Outcome(mutant, "uncovered", 0, reason="no test that passes on main runs this line")
+    # The whole suite is named by its root (a short command line) when main fails nothing.
+    whole = tests is None and scope <= passing
+    return Probe([mutant.as_bug()], None if whole else chosen, args=FAIL_FAST)
+
+
+def _classify(mutant: Mutant, result: ProbeResult, passing: set[str]) -> Outcome:
+    """Return what one mutant's run says: killed when a test passing on main did not pass."""
+    ran = result.report.outcomes
+    scope = passing if result.selected is None else set(result.selected) & passing
+    failed = sorted(t for t in scope if t in ran and ran[t] != "passed")
+    if not failed:  # a run stops early only after a failure: a test it left out was lost
+        failed = sorted(t for t in scope if t not in ran)
+    problem = result.error or "; ".join(result.report.problems)
+    status = "killed" if failed or problem else "survived"
+    count = None if result.selected is None else len(result.selected)
+    return Outcome(mutant, status, count, tuple(failed[:5]), problem[:200])
 
 
 def print_report(outcomes: list[Outcome], candidates: int) -> None:

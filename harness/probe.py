@@ -36,13 +36,15 @@ class Probe:
     """One suite run to make: bugs to plant, tests to run (None: all), cache use.
 
     ``heldout`` names variants of ``bugs/heldout`` to run after the suite in the same tree (a
-    second session, cached on its own).
+    second session, cached on its own). ``args`` are extra pytest options of this run (part of
+    its cache key), e.g. ``--maxfail=1`` where the first failure is all a caller needs.
     """
 
     bugs: list[Bug]
     tests: list[str] | None = None
     reuse: bool = True
     heldout: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -62,10 +64,16 @@ class ProbeResult:
         return self.report.failing
 
 
-def _cache_file(root: Path, tree: Path, tests: list[str] | None, limits: RunLimits | None) -> Path:
+def _cache_file(
+    root: Path,
+    tree: Path,
+    tests: list[str] | None,
+    limits: RunLimits | None,
+    args: tuple[str, ...] = (),
+) -> Path:
     """Return the cache entry of a planted tree and what is run on it."""
     limit = asdict(limits or RunLimits())
-    extra = json.dumps({"args": RUN_ARGS, "tests": tests, "limits": limit})
+    extra = json.dumps({"args": RUN_ARGS + list(args), "tests": tests, "limits": limit})
     return cache_dir(root) / "probes" / f"{tree_fingerprint(tree, extra)}.json"
 
 
@@ -76,15 +84,17 @@ def _cached_run(
     limits: RunLimits | None,
     use_cache: bool,
     log_path: Path | None = None,
+    args: tuple[str, ...] = (),
 ) -> tuple[SuiteReport, bool]:
     """Return the report of running ``tests`` (None: all) in ``tree`` and whether it was cached."""
-    entry = _cache_file(root, tree, tests, limits)
+    entry = _cache_file(root, tree, tests, limits, args)
     if use_cache and log_path is None:
         report = _load(entry)
         if report is not None:
             return report, True
     workers = 1 if tests else default_workers()
-    report = run_suite(tree, RUN_ARGS + list(tests or []), limits, log_path, workers=workers)
+    command = RUN_ARGS + list(args) + list(tests or [])
+    report = run_suite(tree, command, limits, log_path, workers=workers)
     _store(entry, report)
     return report, False
 
@@ -135,7 +145,9 @@ def probe_one(
     try:
         with temporary_tree(root, probe.bugs) as built:
             reuse = cache and probe.reuse
-            report, hit = _cached_run(root, built.path, probe.tests, limits, reuse, log_path)
+            report, hit = _cached_run(
+                root, built.path, probe.tests, limits, reuse, log_path, probe.args
+            )
             result = ProbeResult(ids, report, selected=probe.tests, cached=hit)
             if probe.heldout:
                 result.heldout = _run_heldout(root, built.path, probe.heldout, limits, cache)

@@ -18,7 +18,9 @@ Everything else runs the whole suite:
   (collection, hooks): its effects live in module state;
 - a function under a caching decorator (a cache hit runs none of its lines), or one whose
   kind (generator or coroutine) the edit changes (creating one runs none of its lines);
-- a module-level edit where code of the module or its importers ran outside any test;
+- a module-level edit where code of the module or its importers ran outside any test, or of a
+  module whose body ran although no test or module imports it (loaded by name, as a settings
+  module is);
 - a planted file that no longer parses.
 """
 
@@ -210,7 +212,18 @@ def _module_level(root: Path, cmap: CoverageMap, expected: list[str], file: str)
         if tests is None:
             return None
         chosen |= tests
-    return chosen | importing_tests(root, expected, seen)
+    chosen |= importing_tests(root, expected, seen)
+    if not chosen and _body_ran(cmap, file):
+        # Loaded, yet no test and no importing module can be named: it was loaded by name
+        # (a settings module, a plugin), and its state reaches any test.
+        return None
+    return chosen
+
+
+def _body_ran(cmap: CoverageMap, file: str) -> bool:
+    """Return whether the map saw a module's body run (an import context on its lines)."""
+    lines = cmap.files.get(file, {})
+    return any(cmap.contexts[i].startswith("import:") for ids in lines.values() for i in ids)
 
 
 def _file_of(root: Path, module: str) -> str:

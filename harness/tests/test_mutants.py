@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from environment.report import SuiteReport
 from harness import mutants
+from harness.coverage_map import CoverageMap
 from harness.plant import apply_edit
+from harness.probe import Probe, ProbeResult
 
 SOURCE = '''"""A module docstring: 1 < 2 is text, never mutated."""
 
@@ -134,3 +137,36 @@ def test_every_listed_equivalent_names_a_mutant_of_main():
     root = Path(__file__).resolve().parents[2]
     ids = {m.id for m in mutants.all_mutants(root)}
     assert set(mutants.load_equivalents()) <= ids
+
+
+def run_result(outcomes: dict[str, str], selected: list[str] | None) -> ProbeResult:
+    return ProbeResult(["MUT"], SuiteReport(outcomes=outcomes, exitstatus=1), selected=selected)
+
+
+def test_a_run_stopped_at_its_first_failure_is_killed_by_that_test_alone(tree):
+    mutant = mutants.mutants_of(tree, tree / "shared" / "limits.py")[0]
+    passing = {"t::a", "t::b", "t::c"}
+    stopped = run_result({"t::a": "passed", "t::b": "failed"}, ["t::a", "t::b", "t::c"])
+    outcome = mutants._classify(mutant, stopped, passing)
+    assert (outcome.status, outcome.killed_by) == ("killed", ("t::b",))
+
+
+def test_a_clean_run_that_lost_a_test_passing_on_main_kills_the_mutant(tree):
+    mutant = mutants.mutants_of(tree, tree / "shared" / "limits.py")[0]
+    lost = run_result({"t::a": "passed"}, None)
+    outcome = mutants._classify(mutant, lost, {"t::a", "t::b"})
+    assert (outcome.status, outcome.killed_by) == ("killed", ("t::b",))
+    kept = run_result({"t::a": "passed", "t::b": "passed"}, None)
+    assert mutants._classify(mutant, kept, {"t::a", "t::b"}).status == "survived"
+
+
+def test_a_mutant_runs_only_tests_passing_on_main_and_stops_at_the_first_failure(tree, monkeypatch):
+    mutant = mutants.mutants_of(tree, tree / "shared" / "limits.py")[0]
+    cmap = CoverageMap([], {})
+    monkeypatch.setattr("harness.selection.tests_for_edit", lambda *_: None)  # all in scope
+    expected = ["t::a", "t::broken", "t::c"]
+    planned = mutants._plan(tree, cmap, expected, {"t::a", "t::c"}, mutant, {})
+    assert isinstance(planned, Probe)
+    assert planned.tests == ["t::a", "t::c"] and planned.args == mutants.FAIL_FAST
+    nothing = mutants._plan(tree, cmap, ["t::broken"], set(), mutant, {})
+    assert isinstance(nothing, mutants.Outcome) and nothing.status == "uncovered"

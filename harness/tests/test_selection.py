@@ -6,7 +6,7 @@ import pytest
 
 from harness import selection
 from harness.catalogue import Bug, Edit
-from harness.coverage_map import coverage_map, map_path
+from harness.coverage_map import CoverageMap, coverage_map, map_path
 from harness.probe import Probe, probe_many
 from harness.selection import changed_lines, enclosing_function, select_tests
 from harness.tests.factories import make_root
@@ -244,3 +244,12 @@ def test_import_graph_follows_relative_imports_and_parent_packages(tmp_path):
         (tmp_path / name).write_text(text)
     seen = dependents(import_graph(tmp_path), "shared.base")
     assert seen == {"shared.base", "shared.user", "services.app"}
+
+
+def test_a_module_loaded_by_name_outside_the_import_graph_selects_everything(tmp_path):
+    root = make_root(tmp_path, {"services/loaded.py": "NAME = 'x'\n"})
+    cmap = CoverageMap(["import:services.loaded"], {"services/loaded.py": {1: [0]}})
+    edit = Edit("services/loaded.py", "NAME = 'x'\n", "NAME = 'y'\n")
+    assert selection.tests_for_edit(root, cmap, [], edit) is None
+    never_loaded = CoverageMap([], {})
+    assert selection.tests_for_edit(root, never_loaded, [], edit) == set()

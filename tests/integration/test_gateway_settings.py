@@ -40,3 +40,9 @@ def test_routable_services_follow_the_service_table_order():
 def test_unknown_or_self_upstreams_are_refused(name):
     with pytest.raises(ValueError, match=name):
         Settings(upstreams={name: "http://somewhere"})
+
+
+def test_a_breaker_may_reset_within_a_second():
+    assert Settings(breaker_reset_timeout=0.5).breaker_reset_timeout == 0.5
+    with pytest.raises(ValueError, match="breaker_reset_timeout"):
+        Settings(breaker_reset_timeout=0)

@@ -127,3 +127,14 @@ def test_typed_client_uploads_in_parts_and_reads_a_range(env):
     assert stored["sha256"] == sha256(data)
     tail = client.get("checkpoints", "churn/job-4/step-00003.ckpt", byte_range="bytes=-100")
     assert tail == data[-100:]
+
+
+def test_an_upload_of_exactly_the_size_limit_is_stored_and_one_byte_more_is_refused():
+    limited = make_storage_env(max_upload_size=2 * PART)
+    data = blob(2 * PART + 1, seed=5)
+    for payload, expected in ((data[:-1], 201), (data, 413)):
+        session = limited.open_session("checkpoints", f"limit/{len(payload)}.ckpt")
+        for number, part in enumerate(split(payload), start=1):
+            assert limited.put_part(session, number, part).status_code == 200
+        done = limited.complete(session, len(split(payload)), sha256(payload))
+        assert done.status_code == expected, done.text

@@ -143,6 +143,28 @@ class SearchIndexContract:
         newest_first = search.search(models, sort=["-created_at"])
         assert newest_first.ids == ["2", "3", "1"]
 
+    def test_documents_without_the_sort_field_come_last_in_either_direction(self, search, models):
+        unowned = model_document("orphan-model")
+        del unowned["owner"]
+        search.index(models, "0", unowned)
+        search.index(models, "1", model_document("churn-model", owner="growth"))
+        assert search.search(models, sort=["owner"]).ids[-1] == "0"
+        assert search.search(models, sort=["-owner"]).ids[-1] == "0"
+        assert search.search(models, sort=["owner"]).ids[0] == "1"
+
+    def test_should_clauses_alone_need_one_of_them_to_match(self, search, models):
+        either = [{"term": {"name": "fraud-model"}}, {"term": {"owner": "nobody"}}]
+        assert search.search(models, {"bool": {"should": either}}).ids == ["2"]
+        only_exclusion = {"bool": {"must_not": [{"term": {"name": "fraud-model"}}]}}
+        assert sorted(search.search(models, only_exclusion).ids) == ["1", "3"]
+
+    def test_document_ids_are_accepted_up_to_512_bytes(self, search, models):
+        longest = "d" * 512
+        search.index(models, longest, model_document("long-id-model"))
+        assert search.get(models, longest)["name"] == "long-id-model"
+        with pytest.raises(ValidationError):
+            search.index(models, longest + "d", model_document("too-long-id-model"))
+
     def test_bool_query_combines_filters_and_exclusions(self, search, models):
         query = {
             "bool": {
