@@ -17,12 +17,12 @@ expected status and return the body.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
+
+from tests.utils.django_api import DjangoServiceAPI
 
 EXPERIMENTS_DB = pytest.mark.django_db(databases="__all__")
 EXPERIMENTS_BASE_URL = "http://experiments"
@@ -35,14 +35,6 @@ def experiments_wsgi_app() -> Any:
     from services.django_project.wsgi import get_wsgi_application_for
 
     return get_wsgi_application_for("experiments")
-
-
-@functools.cache
-def _warm_up() -> None:
-    from django.urls import get_resolver
-
-    experiments_wsgi_app()
-    get_resolver("services.experiments.urls").url_patterns  # noqa: B018
 
 
 def run_url(run_id: str, action: str | None = None) -> str:
@@ -58,30 +50,10 @@ def point(key: str, value: Any, step: int | None = None, **extra: Any) -> dict[s
     return body
 
 
-class ExperimentsAPI:
+class ExperimentsAPI(DjangoServiceAPI):
     """The experiments service as a client sees it, through the Django test client."""
 
-    def __init__(self) -> None:
-        from django.test import Client
-
-        from services.django_project.middleware import SERVICE_KEY
-
-        _warm_up()
-        self.client = Client(**{SERVICE_KEY: "experiments"})
-
-    def get(self, path: str, **params: Any) -> Any:
-        """GET a path with query parameters."""
-        return self.client.get(path, params)
-
-    def post(self, path: str, body: Any) -> Any:
-        """POST a JSON body (a str is sent as it is)."""
-        data = body if isinstance(body, str | bytes) else json.dumps(body)
-        return self.client.post(path, data, content_type="application/json")
-
-    def ok(self, response: Any, status: int = 200) -> Any:
-        """Assert a response's status and return its JSON body."""
-        assert response.status_code == status, (response.status_code, response.content[:500])
-        return response.json()
+    service = "experiments"
 
     def start(self, experiment: str = DEFAULT_EXPERIMENT, **fields: Any) -> dict[str, Any]:
         """Start a run and return its body."""

@@ -15,8 +15,6 @@ response; the helpers named after actions assert the expected status and return 
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +24,7 @@ import pytest
 from shared.cache.base import Cache
 from shared.cache.memory import InMemoryCache
 from shared.cache.redis import CacheUnavailableError
+from tests.utils.django_api import DjangoServiceAPI
 
 FEATURES_DB = pytest.mark.django_db(databases="__all__")
 ENTITY = "customer"
@@ -39,14 +38,6 @@ def features_wsgi_app() -> Any:
     from services.django_project.wsgi import get_wsgi_application_for
 
     return get_wsgi_application_for("features")
-
-
-@functools.cache
-def _warm_up() -> None:
-    from django.urls import get_resolver
-
-    features_wsgi_app()
-    get_resolver("services.features.urls").url_patterns  # noqa: B018
 
 
 def feature(name: str, dtype: str = "decimal", *transforms: dict[str, Any]) -> dict[str, Any]:
@@ -69,30 +60,10 @@ def row(key: str, when: str, **values: Any) -> dict[str, Any]:
     return {"entity_key": key, "event_time": when, "values": values}
 
 
-class FeaturesAPI:
+class FeaturesAPI(DjangoServiceAPI):
     """The feature store as a client sees it, through the Django test client."""
 
-    def __init__(self) -> None:
-        from django.test import Client
-
-        from services.django_project.middleware import SERVICE_KEY
-
-        _warm_up()
-        self.client = Client(**{SERVICE_KEY: "features"})
-
-    def get(self, path: str, **params: Any) -> Any:
-        """GET a path with query parameters."""
-        return self.client.get(path, params)
-
-    def post(self, path: str, body: Any) -> Any:
-        """POST a JSON body (a str is sent as it is)."""
-        data = body if isinstance(body, str | bytes) else json.dumps(body)
-        return self.client.post(path, data, content_type="application/json")
-
-    def ok(self, response: Any, status: int = 200) -> Any:
-        """Assert a response's status and return its JSON body."""
-        assert response.status_code == status, (response.status_code, response.content[:500])
-        return response.json()
+    service = "features"
 
     def entity(self, name: str = ENTITY, join_key: str = "customer_id") -> dict[str, Any]:
         """Declare an entity."""
