@@ -52,6 +52,7 @@ from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.events.base import EventBus
 from shared.problems import problems
+from shared.readiness import schema_check
 from shared.services import built_services
 from shared.utils.timeutils import utcnow
 from shared.web import create_service_app
@@ -341,7 +342,12 @@ def create_app(
             if thread is not None:
                 await anyio.to_thread.run_sync(thread.stop)
 
-    app = create_service_app("monitoring", health=monitor.health, lifespan=lifespan)
+    app = create_service_app(
+        "monitoring",
+        health=monitor.health,
+        lifespan=lifespan,
+        ready={"database": schema_check(session_factory, Base.metadata)},
+    )
     app.state.settings = settings
     app.state.monitor = monitor
     app.state.ingestor = ingestor

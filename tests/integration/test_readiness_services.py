@@ -1,4 +1,4 @@
-"""/ready of the models, registry and training services: ready only when they can work."""
+"""/ready of the models, registry, training and monitoring services: ready only when they work."""
 
 from __future__ import annotations
 
@@ -60,3 +60,28 @@ def test_job_sent_while_no_worker_answers_is_refused_and_not_stored(tmp_path):
     assert "worker" in response.json()["detail"]
     assert env.client.get(JOBS_URL).json()["total"] == 0
     assert env.client.get("/ready").json()["failing"] == ["queue"]
+
+
+@pytest.mark.monitoring
+def test_monitoring_pointed_at_a_database_without_its_tables_is_not_ready(tmp_path):
+    from services.monitoring.config import Settings as MonitoringSettings
+    from services.monitoring.main import create_app as create_monitoring
+
+    url = f"sqlite+pysqlite:///{tmp_path / 'empty.db'}"
+    settings = MonitoringSettings(database_url=url, create_schema=False, consume=False)
+    response = TestClient(create_monitoring(settings)).get("/ready")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
+    assert "missing tables" in response.json()["checks"]["database"]["detail"]
+
+
+@pytest.mark.monitoring
+def test_monitoring_with_its_tables_is_ready(tmp_path):
+    from services.monitoring.config import Settings as MonitoringSettings
+    from services.monitoring.main import create_app as create_monitoring
+
+    url = f"sqlite+pysqlite:///{tmp_path / 'metrics.db'}"
+    settings = MonitoringSettings(database_url=url, consume=False)
+    response = TestClient(create_monitoring(settings)).get("/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": {"status": "ok"}}
