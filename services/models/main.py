@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +24,7 @@ from services.models.schemas import (
     ModelUpdate,
 )
 from services.models.store import Base, ModelRecord, ModelRepository
-from shared.db import make_engine, make_session_factory, session_scope
+from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.problems import problems
 from shared.readiness import schema_check
 from shared.utils.timeutils import to_utc, utcnow
@@ -100,13 +98,6 @@ class ModelCatalog:
         except SQLAlchemyError:
             return {"healthy": False, "database": "unavailable"}
         return {"database": "ok"}
-
-
-def ensure_sqlite_directory(database_url: str) -> None:
-    """Create the parent folder of a SQLite database file so local runs start cleanly."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def build_session_factory(settings: Settings) -> sessionmaker[Session]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +46,7 @@ from services.monitoring.store import (
 )
 from shared.backends import get_bus, get_discovery
 from shared.clients.consul import ServiceRegistry
-from shared.db import make_engine, make_session_factory, session_scope
+from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.events.base import EventBus
 from shared.problems import problems
@@ -201,13 +199,6 @@ def rule_out(row: RuleRow) -> RuleOut:
 def row_event(row: EventRow) -> TraceEvent:
     """Return the API view of a stored event."""
     return TraceEvent.model_validate(row, from_attributes=True)
-
-
-def ensure_sqlite_directory(database_url: str) -> None:
-    """Create the parent folder of a SQLite database file so local runs start cleanly."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        FilePath(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def build_session_factory(settings: Settings) -> sessionmaker[Session]:

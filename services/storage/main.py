@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +37,7 @@ from services.storage.schemas import (
 from services.storage.store import Base, ObjectRepository, StoredObject
 from services.storage.uploads import UploadSessions
 from shared.backends import get_bus, get_storage
-from shared.db import make_engine, make_session_factory, session_scope
+from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError
 from shared.events.base import EventBus
 from shared.problems import problem_response, problems
@@ -331,13 +329,6 @@ def presigned_download(
 def run_gc(svc: StorageDep) -> CollectedOut:
     """Delete objects no row references any more (after the grace period)."""
     return CollectedOut(deleted=svc.collect())
-
-
-def ensure_sqlite_directory(database_url: str) -> None:
-    """Create the parent folder of a SQLite database file so local runs start cleanly."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        FilePath(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def build_session_factory(settings: Settings) -> sessionmaker[Session]:
