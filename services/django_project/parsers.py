@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
@@ -48,6 +49,13 @@ class PlatformJSONParser(JSONParser):
             raise ParseError(f"malformed JSON: {exc}") from None
         check_storable(data)
         return data
+
+
+
+class DecimalJSONParser(PlatformJSONParser):
+    """Read fractions as Decimal, for bodies whose numbers must be kept digit for digit."""
+
+    parse_float = Decimal
 
 
 def check_storable(data: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, QuerySet
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from services.django_project.openapi import BODY_ERRORS, problems
-from services.django_project.parsers import PlatformJSONParser
+from services.django_project.parsers import DecimalJSONParser
 from services.experiments import compare, metrics, services
 from services.experiments import search as experiment_search
 from services.experiments.models import Run, RunStatus
@@ -92,11 +91,6 @@ def search_text(text: str | None) -> str | None:
         raise query_error("q", message)
     return text
 
-
-class ExactJSONParser(PlatformJSONParser):
-    """The platform's JSON parser, reading fractions as Decimal so no digit is lost."""
-
-    parse_float = Decimal
 
 
 def page_of(request: Request) -> tuple[int, int]:
@@ -238,7 +232,7 @@ class ExperimentDetailView(APIView):
 class RunListView(APIView):
     """List runs (filtered, ordered, paginated) and start new ones."""
 
-    parser_classes = (ExactJSONParser,)
+    parser_classes = (DecimalJSONParser,)
 
     @extend_schema(
         operation_id="list_runs",
@@ -302,7 +296,7 @@ class EndRunView(APIView):
 class ParamsView(APIView):
     """Add params to a running run."""
 
-    parser_classes = (ExactJSONParser,)
+    parser_classes = (DecimalJSONParser,)
 
     @extend_schema(
         operation_id="log_params",
@@ -334,7 +328,7 @@ class TagsView(APIView):
 class MetricsView(APIView):
     """Log batches of metric points and read a metric's history."""
 
-    parser_classes = (ExactJSONParser,)
+    parser_classes = (DecimalJSONParser,)
 
     @extend_schema(
         operation_id="get_metric_history",
@@ -367,7 +361,7 @@ class MetricsView(APIView):
 class ForkView(APIView):
     """Fork a run."""
 
-    parser_classes = (ExactJSONParser,)
+    parser_classes = (DecimalJSONParser,)
 
     @extend_schema(
         operation_id="fork_run",

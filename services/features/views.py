@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from services.django_project.parsers import PlatformJSONParser
+from services.django_project.parsers import DecimalJSONParser
 from services.django_project.routers import database_for
 from services.features.models import (
     NAME_MAX_LENGTH,
@@ -51,11 +51,6 @@ LOCK_TTL = 300.0
 ONLINE_PREFIX = "features:online"
 logger = logging.getLogger(__name__)
 
-
-class ExactJSONParser(PlatformJSONParser):
-    """The platform's JSON parser, reading fractions as Decimal so no digit is lost."""
-
-    parse_float = Decimal
 
 
 # --- request reading -------------------------------------------------------------------------
@@ -331,9 +326,9 @@ def entity_body(entity: Entity) -> dict[str, Any]:
 
 
 class FeatureAPIView(APIView):
-    """Every feature store view reads JSON numbers exactly."""
+    """Base of the feature store's views: platform problems, JSON bodies."""
 
-    parser_classes = (ExactJSONParser,)
+    parser_classes = (DecimalJSONParser,)
 
 
 class EntityListView(FeatureAPIView):
