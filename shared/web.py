@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute, request_response
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from shared.discovery import registered
@@ -38,6 +41,9 @@ INTERNAL_ERROR_PROBLEM: dict[str, Any] = {
     "detail": "the service failed to handle the request",
 }
 logger = logging.getLogger("synapse.web")
+# Routes of each service router as the first app built them, by router id (see include_routes);
+# the routers are module-level, so an id is never reused for another router.
+_BUILT_ROUTES: dict[int, tuple[APIRouter, list[BaseRoute]]] = {}
 
 
 def create_service_app(
@@ -82,6 +88,29 @@ def create_service_app(
     app.add_middleware(UnexpectedErrorMiddleware, service=name)
     app.add_middleware(CorrelationMiddleware)
     return app
+
+
+
+def include_routes(app: FastAPI, router: APIRouter) -> None:
+    """Add ``router``'s routes to ``app``, analysing each endpoint once per process.
+
+    FastAPI's ``include_router`` rebuilds every route's request and response models for each app
+    (most of an app's build time). The first app builds them; later apps get shallow copies
+    whose handler is bound to the new app. Endpoints read their collaborators from
+    ``request.app.state``, so nothing else of a route belongs to one app.
+    """
+    known = _BUILT_ROUTES.get(id(router))
+    if known is None or known[0] is not router:
+        first = len(app.router.routes)
+        app.include_router(router)
+        _BUILT_ROUTES[id(router)] = (router, list(app.router.routes[first:]))
+        return
+    for route in known[1]:
+        clone = copy.copy(route)
+        if isinstance(clone, APIRoute):
+            clone.dependency_overrides_provider = app
+            clone.app = request_response(clone.get_route_handler())
+        app.router.routes.append(clone)
 
 
 def announced(name: str, inner: Any = None) -> Callable[[FastAPI], Any]:

@@ -35,7 +35,7 @@ from shared.problems import problems
 from shared.readiness import READY_PATH, ReadinessCheck
 from shared.request_guard import parse_json
 from shared.services import SERVICES
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 ClientFactory = Callable[[str], ServiceClient]
 
@@ -364,5 +364,5 @@ def create_app(
     app.state.settings = settings
     app.state.upstreams = upstreams
     app.middleware("http")(correlate)
-    app.include_router(router)
+    include_routes(app, router)
     return app

@@ -58,7 +58,7 @@ from shared.ml.feature_utils import records_to_matrix
 from shared.ml.model_loader import ModelArtifact, load_model
 from shared.problems import problems
 from shared.storage.base import ObjectStore
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 CacheKey = str
 Loader = Callable[..., ModelArtifact]
@@ -707,5 +707,5 @@ def create_app(
     app.state.registry = registry
     app.state.follower = follower
     app.state.recorder = PredictionRecorder(get_bus, clock)
-    app.include_router(router)
+    include_routes(app, router)
     return app

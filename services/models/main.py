@@ -28,7 +28,7 @@ from shared.db import ensure_sqlite_directory, make_engine, make_session_factory
 from shared.problems import problems
 from shared.readiness import schema_check
 from shared.utils.timeutils import to_utc, utcnow
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 Clock = Callable[[], datetime]
 MAX_OFFSET = 1_000_000
@@ -171,5 +171,5 @@ def create_app(
     app = create_service_app("models", health=catalog.health, ready=ready)
     app.state.settings = settings
     app.state.catalog = catalog
-    app.include_router(router)
+    include_routes(app, router)
     return app

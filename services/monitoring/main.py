@@ -53,7 +53,7 @@ from shared.problems import problems
 from shared.readiness import schema_check
 from shared.services import built_services
 from shared.utils.timeutils import utcnow
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 Clock = Callable[[], datetime]
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -342,6 +342,6 @@ def create_app(
     app.state.settings = settings
     app.state.monitor = monitor
     app.state.ingestor = ingestor
-    app.include_router(router)
-    app.include_router(ops)
+    include_routes(app, router)
+    include_routes(app, ops)
     return app

@@ -45,7 +45,7 @@ from shared.readiness import schema_check
 from shared.storage.base import ObjectStore
 from shared.storage.bootstrap import PLATFORM_BUCKETS, ensure_buckets
 from shared.utils.timeutils import utcnow
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 Clock = Callable[[], datetime]
 SHA256_HEADER = "X-Content-SHA256"
@@ -385,5 +385,5 @@ def create_app(
         "storage", health=lambda: app.state.storage.health(), max_body_bytes=max_body
     )
     wire(app, svc, readiness_checks(session_factory, storage))
-    app.include_router(router)
+    include_routes(app, router)
     return app

@@ -47,7 +47,7 @@ from shared.readiness import schema_check
 from shared.storage.base import ObjectStore
 from shared.utils.distributed import DistributedLock, LockFactory
 from shared.utils.timeutils import utcnow
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 Clock = Callable[[], datetime]
 Trainer = Callable[..., TrainResult]
@@ -467,5 +467,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.state.deps = deps
     app.state.celery = celery
     app.state.queue = queue
-    app.include_router(router)
+    include_routes(app, router)
     return app
