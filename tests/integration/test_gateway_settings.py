@@ -46,3 +46,9 @@ def test_a_breaker_may_reset_within_a_second():
     assert Settings(breaker_reset_timeout=0.5).breaker_reset_timeout == 0.5
     with pytest.raises(ValueError, match="breaker_reset_timeout"):
         Settings(breaker_reset_timeout=0)
+
+
+def test_a_breaker_may_open_on_the_first_failure():
+    assert Settings(breaker_failure_threshold=1).breaker_failure_threshold == 1
+    with pytest.raises(ValueError, match="breaker_failure_threshold"):
+        Settings(breaker_failure_threshold=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from shared.backends import get_bus
@@ -138,3 +139,34 @@ def test_replica_limit_is_read_from_the_environment(monkeypatch, tmp_path):
         deploy_ok(client, "churn", 1)
         admission = client.get(STATS).json()["admission"]
     assert (admission["max_in_flight"], admission["max_queued"]) == (3, 5)
+
+
+def test_shadow_that_cannot_read_the_request_counts_an_error_and_the_caller_is_served(env):
+    extra = make_artifact("linear", seed=4)
+    wider = type(extra)(
+        "linear",
+        {"W": np.ones(4, dtype=np.float32), "b": np.float32(0.0)},
+        [*extra.input_schema, "region_code"],
+        {},
+    )
+    env.publish("churn", 4, wider, stage="Staging")
+    with running(env) as client:
+        deploy_ok(client, "churn", 1)
+        assert split(client, "churn", {1: 100}, shadow=4).status_code == 200
+        assert served_version(client, "churn", "a", ROWS) == 1
+        shadow = by_version(client.get(STATS).json())[4]
+    assert (shadow["requests"], shadow["errors"]) == (1, 1)
+    assert shadow["shadow"] == {"compared": 0, "agreed": 0, "errors": 1}
+
+
+def test_deployment_list_says_the_deployed_model_is_loaded(client):
+    served_version(client, "churn", "a", ROWS)
+    listed = client.get("/api/v1/deployments").json()
+    assert [(d["name"], d["version"], d["loaded"]) for d in listed["items"]] == [("churn", 1, True)]
+
+
+def test_a_split_between_more_than_sixteen_versions_is_refused_before_any_lookup(client):
+    seventeen = {v: 6 if v <= 16 else 4 for v in range(1, 18)}
+    assert split(client, "churn", seventeen).status_code == 422
+    sixteen = split(client, "churn", {v: 6.25 for v in range(1, 17)})
+    assert sixteen.status_code == 404

@@ -150,3 +150,23 @@ def test_non_json_bodies_are_415(gw):
 def test_cookies_are_not_forwarded_upstream(gw):
     seen = gw.client.get("/api/registry/me", headers={"Cookie": "session=abc"}).json()["headers"]
     assert "cookie" not in seen
+
+
+def test_body_of_exactly_the_limit_is_forwarded_whole(gw):
+    content = b'{"blob": "' + b"z" * (1024 - 12) + b'"}'
+    assert len(content) == 1024
+    response = gw.client.post(
+        "/api/registry/items", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json()["json"] == {"blob": "z" * 1012}
+
+
+def test_streamed_body_of_exactly_the_limit_is_forwarded_whole(gw):
+    stream = iter([b'{"blob": "', b"w" * 1012, b'"}'])
+    response = gw.client.post(
+        "/api/registry/items", content=stream, headers={"Content-Type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 200
+    assert response.json()["json"] == {"blob": "w" * 1012}
