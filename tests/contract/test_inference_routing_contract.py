@@ -60,3 +60,8 @@ def test_stats_answer_has_one_entry_per_serving_version(tmp_path):
         body = client.get("/api/v1/deployments/churn/stats").json()
     assert [(v["version"], v["role"]) for v in body["versions"]] == [(1, "primary"), (2, "shadow")]
     assert set(body["versions"][1]["shadow"]) == {"compared", "agreed", "errors"}
+
+
+def test_promoting_a_canary_documents_its_errors(document):
+    promote = document["paths"]["/api/v1/deployments/{name}/routing/promote"]["post"]
+    assert {"404", "409", "503"} <= set(promote["responses"])

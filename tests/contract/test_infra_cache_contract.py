@@ -33,3 +33,11 @@ def test_expiry_is_exact_at_the_ttl_boundary():
     assert cache.get("k") == "v"
     clock.advance(0.001)
     assert cache.get("k") is None
+
+
+def test_remaining_ttl_is_reported_to_the_millisecond():
+    clock = ManualClock()
+    cache = InMemoryCache(clock=clock)
+    cache.set("k", "v", ttl=90)
+    clock.advance(30.25)
+    assert cache.ttl("k") == 59.75

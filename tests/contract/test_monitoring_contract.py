@@ -221,3 +221,23 @@ def test_malformed_event_is_skipped_and_the_rest_ingested(env):
         summary = client.get("/api/v1/models/churn/latency").json()
     assert summary["count"] == 1
     assert env.ingestor.skipped == 1
+
+
+def test_silence_rule_names_are_at_most_64_characters(env):
+    with serving(env) as client:
+        for length, status in ((64, 404), (65, 422)):
+            body = {"rule": "r" * length, "ends_at": "2024-03-10T08:00:00+00:00"}
+            assert client.post("/api/v1/silences", json=body).status_code == status
+
+
+def test_silence_ending_when_it_starts_is_refused(env):
+    with serving(env) as client:
+        rule(client)
+        body = {
+            "rule": "churn-errors",
+            "starts_at": "2024-03-10T08:00:00+00:00",
+            "ends_at": "2024-03-10T08:00:00+00:00",
+        }
+        response = client.post("/api/v1/silences", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM

@@ -86,3 +86,14 @@ def test_service_health_follows_the_instances_discovery_reports():
     assert states["monitoring"] == ("up", 1)
     assert states["training"] == ("down", 0)
     assert report["status"] == "degraded"
+
+
+def test_reading_one_record_per_poll_still_files_every_event():
+    env = make_monitoring(batch_size=1)
+    envelopes = [prediction_envelope(correlation_id="one-by-one", at=env.clock()) for _ in range(3)]
+    for envelope in envelopes:
+        publish_raw(env.bus, envelope)
+    with serving(env) as client:
+        evaluate(client)
+        events = client.get("/api/v1/traces/one-by-one").json()["events"]
+    assert sorted(e["event_id"] for e in events) == sorted(e.id for e in envelopes)

@@ -131,3 +131,9 @@ def test_bad_view_declarations_leave_the_view_as_it_was(card, features):
     assert card.get("/api/v1/feature-views/card").json()["versions"] == [1]
     assert FeatureView.objects.get().online_ttl_seconds == 7 * 24 * 3600
     assert served_before_and_after(card) == UNCHANGED
+
+
+def test_names_of_128_characters_are_accepted_and_129_are_not(features_api):
+    assert features_api.entity("e" * 128, join_key="k" * 128)["name"] == "e" * 128
+    too_long = features_api.post("/api/v1/entities", {"name": "e" * 129, "join_key": "id"})
+    refused(too_long, 422)

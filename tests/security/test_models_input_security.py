@@ -101,3 +101,9 @@ def test_out_of_range_list_parameters_are_422(env, params):
 @pytest.mark.parametrize("owner", ["ali\x00ce", "bob\nadmin", "   "])
 def test_owner_with_control_characters_or_blank_is_rejected(env, owner):
     assert env.client.post(MODELS_URL, json=model_payload(owner=owner)).status_code == 422
+
+
+def test_owner_of_one_visible_character_is_accepted(env):
+    response = env.client.post(MODELS_URL, json=model_payload(name="tiny-owner", owner="q"))
+    assert response.status_code == 201, response.text
+    assert response.json()["owner"] == "q"

@@ -168,3 +168,17 @@ def test_hostile_requests_are_4xx_problems_and_store_nothing(
     if status == 422:
         assert all(set(error) == {"loc", "msg", "type"} for error in response.json()["details"])
     assert ModelVersion.objects.count() == 0
+
+
+def test_params_of_exactly_the_size_limit_are_stored(registry_client):
+    # {"p": "..."} serialises to 9 bytes around the text.
+    params = {"p": "v" * (64 * 1024 - 9)}
+    response = registry_client.post(versions_url("churn"), json=version_payload(params=params))
+    assert response.status_code == 201, response.content[:300]
+    assert ModelVersion.objects.get().params == params
+
+
+def test_a_one_character_artifact_uri_is_stored_verbatim(registry_client):
+    response = registry_client.post(versions_url("churn"), json=version_payload(artifact_uri="m"))
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["artifact_uri"] == "m"

@@ -92,3 +92,12 @@ def test_architecture_defaults_by_dataset_task():
     )
     regression = DatasetSpec(kind="linear_regression", n_samples=32, n_features=2)
     assert build_train_config(hp, regression).model == "linear"
+
+
+def test_the_largest_accumulation_and_seed_are_accepted_and_one_more_is_not():
+    assert Hyperparams(grad_accum_steps=64).grad_accum_steps == 64
+    assert DatasetSpec(n_samples=8, n_features=1, seed=2**32 - 1).seed == 2**32 - 1
+    with pytest.raises(ValueError, match="grad_accum_steps"):
+        Hyperparams(grad_accum_steps=65)
+    with pytest.raises(ValueError, match="seed"):
+        DatasetSpec(n_samples=8, n_features=1, seed=2**32)
