@@ -49,6 +49,12 @@ def _mutants_options(mutants: argparse.ArgumentParser) -> None:
     mutants.add_argument("--min-score", type=float, help="exit 1 when the score is lower (0-1)")
     mutants.add_argument("--jobs", type=int, help="suite runs at a time (default: cores)")
     mutants.add_argument("--no-cache", action="store_true", help="do not reuse cached runs")
+    mutants.add_argument(
+        "--rejudge",
+        type=Path,
+        metavar="REPORT",
+        help="run again only what an earlier report's mutants left alive (kills stand)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -234,15 +234,26 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         raise UsageProblem("--min-score is a fraction between 0 and 1")
     candidates = mutants.all_mutants(args.root)
-    sample = mutants.sample_mutants(candidates, args.n, args.seed)
     equivalents = mutants.load_equivalents()
-    outcomes = mutants.run_mutants(
-        args.root, sample, equivalents, jobs=args.jobs, cache=not args.no_cache
-    )
+    seed = args.seed
+    if args.rejudge is not None:
+        try:
+            summary, rows = mutants.read_report(args.rejudge)
+        except ValueError as exc:
+            raise UsageProblem(str(exc)) from None
+        seed = int(summary.get("seed", seed))
+        outcomes = mutants.rejudge(
+            args.root, rows, equivalents, jobs=args.jobs, cache=not args.no_cache
+        )
+    else:
+        sample = mutants.sample_mutants(candidates, args.n, args.seed)
+        outcomes = mutants.run_mutants(
+            args.root, sample, equivalents, jobs=args.jobs, cache=not args.no_cache
+        )
     mutants.print_report(outcomes, len(candidates))
     out = args.json or args.root / "build" / "mutants.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(mutants.report_json(outcomes, seed=args.seed, candidates=len(candidates)))
+    out.write_text(mutants.report_json(outcomes, seed=seed, candidates=len(candidates)))
     print(f"# report: {out}")
     if args.min_score is not None and mutants.score(outcomes) < args.min_score:
         return 1

@@ -23,7 +23,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.catalogue import Bug, Edit
 from harness.plant import read_text, unique_anchor
@@ -90,7 +90,7 @@ class Outcome:
     """What the suite made of one mutant."""
 
     mutant: Mutant
-    status: str  # killed | survived | uncovered | equivalent | invalid
+    status: str  # killed | survived | uncovered | equivalent | invalid | gone
     tests_run: int | None  # None: the whole suite ran
     killed_by: tuple[str, ...] = ()
     reason: str = ""
@@ -299,7 +299,7 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> dict[str, str]:
 
 def score(outcomes: list[Outcome]) -> float:
     """Return killed / (mutants - equivalent), 1.0 when nothing counts."""
-    counted = [o for o in outcomes if o.status not in ("equivalent", "invalid")]
+    counted = [o for o in outcomes if o.status not in ("equivalent", "invalid", "gone")]
     killed = sum(o.status == "killed" for o in counted)
     return killed / len(counted) if counted else 1.0
 
@@ -369,6 +369,52 @@ def run_mutants(
 
 
 FAIL_FAST = ("--maxfail=1",)
+# Verdicts a rejudge keeps: a kill stands while its test does, and the code does not compile again.
+FINAL = ("killed", "invalid")
+
+
+def read_report(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return the summary and the outcome rows of a report written by ``report_json``."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return document["summary"], list(document["outcomes"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not a mutants report: {exc}") from None
+
+
+def rejudge(
+    root: Path,
+    rows: list[dict[str, Any]],
+    equivalents: dict[str, str],
+    *,
+    jobs: int | None = None,
+    cache: bool = True,
+) -> list[Outcome]:
+    """Run again only the mutants of an earlier report that no test killed, on today's tree.
+
+    Kills and non-compiling mutants keep their verdict; the others (survived, not executed,
+    equivalent no longer listed) run again. A mutant whose line has changed since is ``gone``
+    and, like an equivalent one, leaves the score.
+    """
+    current = {m.id: m for m in all_mutants(root)}
+    outcomes: dict[str, Outcome] = {}
+    again: list[Mutant] = []
+    for row in rows:
+        data = dict(row["mutant"])
+        mutant = current.get(str(data["id"]))
+        if mutant is None:
+            gone = Mutant(**data, edit=Edit(str(data["file"]), "", ""))
+            outcomes[gone.id] = Outcome(gone, "gone", 0, reason="the mutated line has changed")
+        elif row["status"] in FINAL:
+            killed_by = tuple(row.get("killed_by") or ())
+            outcomes[mutant.id] = Outcome(
+                mutant, str(row["status"]), row.get("tests_run"), killed_by, str(row["reason"])
+            )
+        else:
+            again.append(mutant)
+    for outcome in run_mutants(root, again, equivalents, jobs=jobs, cache=cache):
+        outcomes[outcome.mutant.id] = outcome
+    return [outcomes[str(row["mutant"]["id"])] for row in rows]
 
 
 def _plan(
@@ -419,11 +465,12 @@ def print_report(outcomes: list[Outcome], candidates: int) -> None:
             print(f"          {m.original.strip()}  ->  {m.mutated.strip()}")
     counts = {
         s: sum(o.status == s for o in outcomes)
-        for s in ("killed", "survived", "uncovered", "equivalent", "invalid")
+        for s in ("killed", "survived", "uncovered", "equivalent", "invalid", "gone")
     }
     print(
         f"# {len(outcomes)} of {candidates} mutants sampled: {counts['killed']} killed, "
         f"{counts['survived']} survived, {counts['uncovered']} not executed by any test, "
         f"{counts['equivalent']} equivalent and {counts['invalid']} not compiling (both "
-        f"excluded); score {score(outcomes):.1%}"
+        f"excluded), {counts['gone']} on lines changed since (excluded); "
+        f"score {score(outcomes):.1%}"
     )

@@ -170,3 +170,41 @@ def test_a_mutant_runs_only_tests_passing_on_main_and_stops_at_the_first_failure
     assert planned.tests == ["t::a", "t::c"] and planned.args == mutants.FAIL_FAST
     nothing = mutants._plan(tree, cmap, ["t::broken"], set(), mutant, {})
     assert isinstance(nothing, mutants.Outcome) and nothing.status == "uncovered"
+
+
+def test_rejudge_runs_again_only_what_no_test_killed(tree, monkeypatch):
+    found = mutants.mutants_of(tree, tree / "shared" / "limits.py")
+    first, second, fourth, third = *found[:3], found[-1]
+    assert third.line not in {m.line for m in (first, second, fourth)}
+    earlier = [
+        mutants.Outcome(first, "killed", 3, ("t::a",)),
+        mutants.Outcome(second, "survived", 3),
+        mutants.Outcome(third, "uncovered", 0),
+        mutants.Outcome(fourth, "invalid", 0, reason="does not compile"),
+    ]
+    report = tree / "mutants.json"
+    report.write_text(mutants.report_json(earlier, seed=4, candidates=len(found)))
+    # The line of the third mutant changes after the report was written.
+    module = tree / "shared" / "limits.py"
+    module.write_text(module.read_text().replace(third.original, third.original + "  # moved"))
+    ran: list[str] = []
+
+    def run_again(root, sample, equivalents, **_):
+        ran.extend(m.id for m in sample)
+        return [mutants.Outcome(m, "killed", 1, ("t::new",)) for m in sample]
+
+    monkeypatch.setattr(mutants, "run_mutants", run_again)
+    summary, rows = mutants.read_report(report)
+    judged = mutants.rejudge(tree, rows, {})
+    assert summary["seed"] == 4
+    assert ran == [second.id]
+    assert [o.status for o in judged] == ["killed", "killed", "gone", "invalid"]
+    assert judged[0].killed_by == ("t::a",)
+    assert mutants.score(judged) == 1.0
+
+
+def test_a_report_that_is_not_one_is_refused(tmp_path):
+    broken = tmp_path / "mutants.json"
+    broken.write_text('{"summary": {}}')
+    with pytest.raises(ValueError, match="not a mutants report"):
+        mutants.read_report(broken)
