@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi import Request
 
 from shared.clients.base import CORRELATION_HEADER, ServiceClient, StaticDiscovery
-from shared.clients.inprocess import InProcessTransport
+from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
 from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.web import create_service_app
 from tests.utils.clients import make_client, make_upstream_app, make_wsgi_app
@@ -114,3 +115,13 @@ def test_unknown_host_is_reported_unavailable():
 
 def test_health_endpoint_answers_through_the_transport():
     assert make_client().get_json("/health") == {"service": "registry", "status": "ok"}
+
+
+def test_an_app_failing_without_a_problem_handler_answers_500_to_the_client():
+    async def crashing(scope, receive, send):
+        raise RuntimeError("boom")
+
+    routed = httpx.Client(transport=InProcessTransport({"bare": crashing}))
+    direct = httpx.Client(transport=ASGIBridgeTransport(crashing))
+    assert routed.get("http://bare/anything").status_code == 500
+    assert direct.get("http://bare/anything").status_code == 500

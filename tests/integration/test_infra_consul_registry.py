@@ -125,3 +125,19 @@ def test_kv_bootstrap_writes_defaults_once_and_keeps_operator_changes():
     registry.kv_put("synapse/services/registry/port", "9003")
     assert bootstrap_consul(registry) == []
     assert registry.kv_get("synapse/services/registry/port") == "9003"
+
+
+def test_consul_adapter_reads_missing_and_empty_keys_as_absent_and_decodes_values():
+    for answer in ((1, None), (1, {"Key": "synapse/x", "Value": None})):
+        assert ConsulServiceRegistry(Recorder({"kv.get": answer})).kv_get("synapse/x") is None
+    stored = Recorder({"kv.get": (1, {"Key": "synapse/x", "Value": b"9003"})})
+    assert ConsulServiceRegistry(stored).kv_get("synapse/x") == "9003"
+
+
+def test_consul_adapter_writes_text_values_only_once_when_asked():
+    client = Recorder({"kv.put": True})
+    assert ConsulServiceRegistry(client).kv_put("synapse/x", "9003", only_if_absent=True)
+    assert client.called("kv.put") == [(("synapse/x", "9003"), {"cas": 0})]
+    with pytest.raises(ValidationError, match="strings"):
+        ConsulServiceRegistry(client).kv_put("synapse/x", 9003)  # type: ignore[arg-type]
+    assert len(client.called("kv.put")) == 1
