@@ -8,7 +8,9 @@ import pytest
 
 from services.features.models import FeatureRow, Materialization
 from shared.backends import ports, use_backend
+from shared.errors import ServiceUnavailableError
 from shared.events import schema
+from shared.events.memory import InMemoryEventBus
 from tests.utils.events import drain
 from tests.utils.features import (
     FEATURES_DB,
@@ -127,3 +129,19 @@ def test_a_second_materialisation_of_the_same_view_waits_its_turn(features_api, 
     assert [a.status_code for a in answers] == [409]
     assert Materialization.objects.count() == 1
     assert [e.data["rows"] for e in materialized_events()] == [2]
+
+
+class DownBus(InMemoryEventBus):
+    """A bus whose brokers are unreachable for producers."""
+
+    def publish(self, *args: Any, **kwargs: Any) -> Any:
+        raise ServiceUnavailableError("event bus unavailable: no broker answered")
+
+
+def test_an_announcement_lost_to_a_bus_outage_keeps_the_materialisation(features_api, committed):
+    features_api.view("score", SCORE)
+    features_api.backfill("score", [row("c1", ago(2), score=0.25, visits=4)])
+    with use_backend("events", DownBus()), committed():
+        assert features_api.materialize("score")["rows"] == 1
+    assert Materialization.objects.count() == 1
+    assert features_api.online_values("score", "c1") == {"c1": {"score": "25.0", "visits": 4}}
