@@ -177,3 +177,10 @@ def test_in_memory_partitions_agree_with_the_kafka_producers_partitioner():
     for key in ("user_stats", "item_embeddings", "sessions-7d", "ctr", "z"):
         expected = reference(key.encode("utf-8"), [0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
         assert bus.publish("features.updates", {"view": key}, key=key).partition == expected
+
+
+def test_producer_retries_cannot_reorder_records_of_one_key(kafka_bus):
+    # A retried batch may not overtake a later one: one request in flight while retries are on.
+    settings = kafka_bus.producer_config()
+    assert settings["retries"] > 0
+    assert settings["max_in_flight_requests_per_connection"] == 1
