@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 
 from services.registry.models import ModelVersion, RegisteredModel
+from services.registry.search import VERSIONS_INDEX, document_id
+from shared.backends import ports
 from tests.utils.registry import (
     REGISTRY_DB,
     create_version,
@@ -168,3 +170,14 @@ def test_fallback_urlconf_does_not_serve_registry_routes():
     response = Client().get("/api/v1/registered-models")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+def test_version_search_answers_twenty_hits_unless_asked_for_more(registry_client):
+    for number in range(1, 22):
+        document = {"name": "churn", "version": number, "stage": "None", "summary": "churn"}
+        ports().search.index(VERSIONS_INDEX, document_id("churn", number), document)
+    page = registry_client.get("/api/v1/search/versions", params={"name": "churn"}).json()
+    assert (page["total"], len(page["items"])) == (21, 20)
+    assert [hit["version"] for hit in page["items"]][:2] == [21, 20]
+    more = registry_client.get("/api/v1/search/versions", params={"name": "churn", "size": 21})
+    assert len(more.json()["items"]) == 21
