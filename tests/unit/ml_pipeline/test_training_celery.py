@@ -4,7 +4,7 @@ import pytest
 
 from services.training.celery_app import BrokerConfigError, make_celery_app, validate_broker_url
 from services.training.config import Settings
-from services.training.tasks import RUN_JOB
+from services.training.tasks import RUN_JOB, dispatch_run_job
 
 pytestmark = pytest.mark.training
 
@@ -46,3 +46,13 @@ def test_task_runs_the_configured_runner_with_the_job_id():
     result = app.tasks[RUN_JOB].delay("job-1")
     assert result.get() == "succeeded"
     assert seen == ["job-1"]
+
+
+def test_a_job_that_crashes_inline_fails_the_request_that_queued_it():
+    # Run inline, a crash must reach the API, which marks the job failed and answers 503.
+    def crash(job_id):
+        raise RuntimeError(f"disk full while training {job_id}")
+
+    app = make_celery_app(Settings(broker_url="memory://", task_always_eager=True), runner=crash)
+    with pytest.raises(RuntimeError, match="disk full while training job-1"):
+        dispatch_run_job(app, "job-1")
