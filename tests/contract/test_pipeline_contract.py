@@ -64,14 +64,19 @@ def test_run_events_carry_the_declared_fields(env) -> None:
         assert set(EVENT_SPECS[envelope.type].fields) <= set(envelope.data)
     assert {e.source for e in events} == {"pipeline"}
     assert {e.topic for e in events} == {"pipeline.runs"}
+    assert [e.type for e in events] == [
+        EventType.PIPELINE_RUN_STARTED,
+        EventType.PIPELINE_RUN_SUCCEEDED,
+    ]
 
 
 def test_run_events_are_keyed_by_pipeline_so_one_pipeline_stays_ordered(env) -> None:
-    env.define("daily", LINEAR[:1])
+    env.define("daily", LINEAR)
     env.run("daily")
     env.run("daily")
     consumer = env.bus.subscribe(["pipeline.runs"], "contract-keys", "earliest")
     records = consumer.poll(max_records=50)
+    assert [r.value["type"] for r in records].count("pipeline.run.succeeded") == 2
     assert {r.key for r in records} == {"daily"}
     assert len({r.partition for r in records}) == 1
 

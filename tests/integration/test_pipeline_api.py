@@ -20,6 +20,14 @@ def test_declared_pipeline_reports_its_execution_order(env) -> None:
     body = env.define("daily", list(reversed(LINEAR)))
     assert body["version"] == 1
     assert body["order"] == ["check", "hourly", "features", "fit", "score", "publish"]
+    assert [s["name"] for s in env.run("daily")["steps"] if s["status"] == "succeeded"] == [
+        "check",
+        "hourly",
+        "features",
+        "fit",
+        "score",
+        "publish",
+    ]
 
 
 def test_declaring_the_same_definition_again_keeps_its_version(env) -> None:
@@ -27,6 +35,7 @@ def test_declaring_the_same_definition_again_keeps_its_version(env) -> None:
     again = env.client.post(PIPELINES, json={"name": "daily", "steps": list(reversed(LINEAR))})
     assert again.status_code == 200
     assert again.json()["version"] == first["version"] == 1
+    assert env.run("daily")["version"] == 1
 
 
 def test_changed_definition_becomes_the_next_version(env) -> None:
@@ -34,6 +43,8 @@ def test_changed_definition_becomes_the_next_version(env) -> None:
     changed = [*LINEAR[:-1], step("publish", "register", "score", note="v2")]
     assert env.define("daily", changed)["version"] == 2
     assert env.client.get(f"{PIPELINES}/daily/versions/1").json()["steps"][-1]["params"] == {}
+    run = env.run("daily")
+    assert (run["version"], run["status"]) == (2, "succeeded")
 
 
 def test_run_executes_every_step_once_in_order(env) -> None:

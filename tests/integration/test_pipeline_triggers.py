@@ -9,6 +9,7 @@ from shared.events.schema import EventType, make_event, publish_event
 from tests.utils.pipeline import (
     MemoryDatasets,
     Recorder,
+    at,
     fake_executors,
     jsonl,
     make_pipeline_env,
@@ -89,6 +90,8 @@ def test_duplicate_announcement_of_a_version_runs_its_pipeline_once(platform) ->
     runs = env.trigger.drain()
     assert len(runs) == 2 and len(set(runs)) == 1
     assert env.recorder.calls["check"] == 1
+    output = env.steps(env.get_run(runs[0]))["tumble"]["output"]
+    assert [(w["start"], w["count"]) for w in output["windows"]] == [(at(0), 1)]
 
 
 def test_triggered_run_uses_the_newest_pipeline_version(platform) -> None:
