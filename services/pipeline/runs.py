@@ -241,7 +241,7 @@ class RunEngine:
                     continue
                 self._fail(run_id, step, attempt, exc, dead_letter=retryable)
                 return "failed"
-            self._succeed(run_id, step, output)
+            self._succeed(context, output)
             return "succeeded"
 
     def _prepare(self, run_id: str, step: str) -> tuple[StepContext, int] | str:
@@ -321,31 +321,28 @@ class RunEngine:
             row.attempts = attempt
             row.lease_until = self.clock() + timedelta(seconds=self.policy.lease_seconds)
 
-    def _succeed(self, run_id: str, step: str, output: dict[str, Any]) -> None:
+    def _succeed(self, context: StepContext, output: dict[str, Any]) -> None:
         finished = None
         with session_scope(self.session_factory) as session:
-            run = get_run(session, run_id)
-            rows = step_rows(session, run_id)
-            row = rows[step]
+            rows = step_rows(session, context.run_id)
+            row = rows[context.step]
             now = self.clock()
             row.status, row.output, row.error = "succeeded", output, None
             row.finished_at, row.lease_until = now, None
             session.add_all(
                 LineageRow(
-                    run_id=run_id,
-                    dataset=run.dataset,
-                    dataset_version=run.dataset_version,
+                    run_id=context.run_id,
+                    dataset=context.dataset,
+                    dataset_version=context.dataset_version,
                     kind=kind,
                     name=name,
                     version=version,
                 )
                 for kind, name, version in lineage_of(output)
             )
-            definition = self._definition(session, run.pipeline, run.version)
-            if all(
-                rows.get(name) is not None and rows[name].status == "succeeded"
-                for name in definition.order
-            ):
+            order = self._definition(session, context.pipeline, context.version).order
+            if all(name in rows and rows[name].status == "succeeded" for name in order):
+                run = get_run(session, context.run_id)
                 run.status, run.finished_at = "succeeded", now
                 finished = _run_data(run)
         if finished is not None:
