@@ -160,6 +160,10 @@ SERVICE_LINKS = (
     ("training", "STORAGE_URL", "storage"),
     ("training", "EXPERIMENTS_URL", "experiments"),
     ("inference", "STORAGE_URL", "storage"),
+    ("pipeline", "STORAGE_URL", "storage"),
+    ("pipeline", "FEATURES_URL", "features"),
+    ("pipeline", "TRAINING_URL", "training"),
+    ("pipeline", "REGISTRY_URL", "registry"),
 )
 
 

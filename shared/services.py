@@ -115,7 +115,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("training", 8004, "fastapi", "models_db", celery_worker=True, built=True),
         ServiceSpec("inference", 8005, "fastapi", built=True),
         ServiceSpec("features", 8006, "django", "models_db", built=True),
-        ServiceSpec("pipeline", 8007, "fastapi", "models_db", celery_worker=True),
+        ServiceSpec("pipeline", 8007, "fastapi", "models_db", celery_worker=True, built=True),
         ServiceSpec("experiments", 8008, "django", "experiments_db", built=True),
         ServiceSpec("monitoring", 8009, "fastapi", "metrics_db", built=True),
         ServiceSpec("scheduler", 8010, "django", "models_db"),

@@ -144,6 +144,11 @@ class StorageClient:
         path = f"/api/v1/datasets/{quote(dataset, safe='')}/versions"
         return dict(self.client.post_json(path, json={"keys": keys}))
 
+    def dataset_version(self, dataset: str, version: str) -> dict[str, Any]:
+        """Return a committed dataset version and its manifest; an unknown one is NotFoundError."""
+        path = f"/api/v1/datasets/{quote(dataset, safe='')}/versions/{quote(version, safe='')}"
+        return dict(self.client.get_json(path))
+
     def presign(self, namespace: str, key: str, expires_in: int = 900) -> str:
         """Return the path and query of a signed download URL."""
         body = {"namespace": namespace, "key": key, "expires_in": expires_in}

@@ -30,6 +30,8 @@ PLATFORM_TOPICS: dict[str, int] = {
     "experiments.runs": 3,
     "storage.datasets": 3,
     "inference.predictions": 3,
+    "pipeline.runs": 3,
+    "pipeline.dead-letters": 1,
 }
 
 
@@ -50,9 +52,21 @@ class EventType(StrEnum):
     PREDICTION_SERVED = "prediction.served"
     ALERT_FIRED = "alert.fired"
     ALERT_RESOLVED = "alert.resolved"
+    PIPELINE_RUN_STARTED = "pipeline.run.started"
+    PIPELINE_RUN_SUCCEEDED = "pipeline.run.succeeded"
+    PIPELINE_RUN_FAILED = "pipeline.run.failed"
+    PIPELINE_STEP_DEAD_LETTERED = "pipeline.step.dead_lettered"
 
 
 _STR, _INT, _NUM, _OBJ = (str,), (int,), (int, float), (dict,)
+# What every pipeline run event names: the run, its pinned pipeline version and its data.
+_RUN_FIELDS: dict[str, tuple[type, ...]] = {
+    "pipeline": _STR,
+    "version": _INT,
+    "run_id": _STR,
+    "dataset": _STR,
+    "dataset_version": _STR,
+}
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,16 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
     ),
     EventType.ALERT_RESOLVED: EventSpec(
         "monitoring.alerts", "rule", {"rule": _STR, "model": _STR, "value": _NUM}
+    ),
+    EventType.PIPELINE_RUN_STARTED: EventSpec("pipeline.runs", "pipeline", _RUN_FIELDS),
+    EventType.PIPELINE_RUN_SUCCEEDED: EventSpec("pipeline.runs", "pipeline", _RUN_FIELDS),
+    EventType.PIPELINE_RUN_FAILED: EventSpec(
+        "pipeline.runs", "pipeline", {**_RUN_FIELDS, "error": _STR}
+    ),
+    EventType.PIPELINE_STEP_DEAD_LETTERED: EventSpec(
+        "pipeline.dead-letters",
+        "pipeline",
+        {**_RUN_FIELDS, "step": _STR, "attempts": _INT, "error": _STR},
     ),
 }
 

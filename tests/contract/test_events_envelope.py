@@ -17,6 +17,13 @@ pytestmark = pytest.mark.registry
 EVENT_ID = "3f1c2a7e-8b4d-4c1e-9f0a-2b6d5e4c3a21"
 WHEN = datetime(2024, 11, 3, 5, 30, tzinfo=UTC)  # 01:30 EDT, the hour that repeats in New York
 
+PIPELINE_RUN = {
+    "pipeline": "daily",
+    "version": 1,
+    "run_id": "run-0001",
+    "dataset": "clicks",
+    "dataset_version": "3f1c0a",
+}
 SAMPLE_DATA = {
     EventType.MODEL_VERSION_REGISTERED: {"name": "iris", "version": 3, "artifact_uri": "s3://m/3"},
     EventType.MODEL_STAGE_CHANGED: {
@@ -53,6 +60,15 @@ SAMPLE_DATA = {
     EventType.PREDICTION_SERVED: {"name": "churn", "version": 3, "status": 200, "latency_ms": 4.5},
     EventType.ALERT_FIRED: {"rule": "churn-errors", "model": "churn", "value": 5.0},
     EventType.ALERT_RESOLVED: {"rule": "churn-errors", "model": "churn", "value": 0.0},
+    EventType.PIPELINE_RUN_STARTED: PIPELINE_RUN,
+    EventType.PIPELINE_RUN_SUCCEEDED: PIPELINE_RUN,
+    EventType.PIPELINE_RUN_FAILED: {**PIPELINE_RUN, "error": "step 'fit' failed"},
+    EventType.PIPELINE_STEP_DEAD_LETTERED: {
+        **PIPELINE_RUN,
+        "step": "fit",
+        "attempts": 3,
+        "error": "training answered 503",
+    },
 }
 
 

@@ -24,6 +24,6 @@ def test_the_proxy_documents_bad_unavailable_and_slow_upstreams_as_problems():
 def test_an_unreachable_upstream_answers_a_documented_503_problem():
     env = make_gateway_env()
     document = env.client.get("/openapi.json").json()
-    response = env.client.get("/api/pipeline/api/v1/objects")
+    response = env.client.get("/api/scheduler/api/v1/objects")
     assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)
     assert PROBLEM in document["paths"][PROXY]["get"]["responses"]["503"]["content"]

@@ -140,35 +140,35 @@ def test_known_but_unconfigured_service_is_not_routable(gw):
 
 
 def test_unreachable_upstream_is_a_503_problem(gw):
-    response = gw.client.get("/api/pipeline/api/v1/objects")
+    response = gw.client.get("/api/scheduler/api/v1/objects")
     assert response.status_code == 503
     assert response.json()["error"] == "service_unavailable"
 
 
 def test_open_breaker_answers_503_without_calling_the_upstream(gw):
     for _ in range(5):
-        gw.client.get("/api/pipeline/x")
-    calls = len(gw.upstream_requests("pipeline"))
-    response = gw.client.get("/api/pipeline/x")
+        gw.client.get("/api/scheduler/x")
+    calls = len(gw.upstream_requests("scheduler"))
+    response = gw.client.get("/api/scheduler/x")
     assert response.status_code == 503
     assert "circuit open" in response.json()["detail"]
-    assert len(gw.upstream_requests("pipeline")) == calls == 5
+    assert len(gw.upstream_requests("scheduler")) == calls == 5
 
 
 def test_breaker_lets_a_probe_through_after_the_cooldown(gw):
     for _ in range(5):
-        gw.client.get("/api/pipeline/x")
+        gw.client.get("/api/scheduler/x")
     gw.clock.now += 30
-    gw.client.get("/api/pipeline/x")
-    assert len(gw.upstream_requests("pipeline")) == 6
+    gw.client.get("/api/scheduler/x")
+    assert len(gw.upstream_requests("scheduler")) == 6
 
 
 def test_services_health_reports_each_configured_upstream(gw):
     body = gw.client.get("/health/services").json()
     assert body["status"] == "degraded"
-    assert list(body["services"]) == ["models", "registry", "pipeline"]
+    assert list(body["services"]) == ["models", "registry", "scheduler"]
     assert body["services"]["models"] == {"status": "ok", "status_code": 200}
-    assert body["services"]["pipeline"]["status"] == "unavailable"
+    assert body["services"]["scheduler"]["status"] == "unavailable"
 
 
 def test_gateway_health_does_not_call_upstreams(gw):

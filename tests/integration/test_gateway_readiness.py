@@ -15,7 +15,7 @@ def test_gateway_is_ready_when_every_built_upstream_is_and_asks_no_service_still
     response = env.client.get("/ready")
     assert response.status_code == 200
     assert sorted(response.json()["checks"]) == ["models", "registry"]
-    assert env.upstream_requests("pipeline") == []
+    assert env.upstream_requests("scheduler") == []
 
 
 def test_gateway_names_the_upstream_that_is_not_ready_and_its_failing_check():

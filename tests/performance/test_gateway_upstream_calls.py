@@ -35,7 +35,7 @@ def test_failing_upstream_is_called_once_per_request_without_sleeping(gw):
 def test_services_health_calls_each_upstream_once(gw):
     gw.client.get("/health/services")
     hosts = [r.url.host for r in gw.transport.requests]
-    assert sorted(hosts) == ["models", "pipeline", "registry"]
+    assert sorted(hosts) == ["models", "registry", "scheduler"]
 
 
 def test_one_client_per_service_is_built_and_reused(gw):

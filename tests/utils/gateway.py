@@ -21,7 +21,7 @@ from tests.utils.models import ModelsEnv, make_models_env
 UPSTREAMS = {
     "models": "http://models",
     "registry": "http://registry",
-    "pipeline": "http://pipeline",
+    "scheduler": "http://scheduler",
 }
 
 

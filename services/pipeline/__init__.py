@@ -1,0 +1,1 @@
+"""Pipeline service: DAGs of data and training steps, run as Celery tasks."""

@@ -1,0 +1,133 @@
+"""What the pipeline consumes on the bus: new dataset versions, which start triggered runs.
+
+Consumes ``dataset.version.committed`` (storage.datasets) with a consumer group; offsets are
+committed only after the batch's runs are recorded, so a consumer that dies mid-batch has
+the batch redelivered, and the trigger key makes the redelivery start nothing twice. What
+the pipeline publishes (``pipeline.runs``, ``pipeline.dead-letters``) is in ``runs.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.pipeline.runs import RunEngine
+from shared.errors import NotFoundError, SynapseError, ValidationError
+from shared.events.base import Consumer, Event, EventBus
+from shared.events.schema import EventType, read_event
+
+TOPICS = ("storage.datasets",)
+logger = logging.getLogger(__name__)
+
+
+class DatasetTrigger:
+    """Start the runs each committed dataset version triggers."""
+
+    def __init__(
+        self,
+        engine: RunEngine,
+        bus: Callable[[], EventBus],
+        *,
+        group: str = "pipeline",
+        batch_size: int = 100,
+    ) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.group = group
+        self.batch_size = batch_size
+        self.skipped = 0
+        self._consumer: Consumer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def consumer(self) -> Consumer:
+        """Return the group member, joining the group on first use."""
+        if self._consumer is None:
+            self._consumer = self.bus().subscribe(list(TOPICS), self.group)
+        return self._consumer
+
+    def poll_once(self) -> list[str]:
+        """Handle one batch; return the ids of the runs it started or found."""
+        return self._batch()[1]
+
+    def drain(self, max_batches: int = 100) -> list[str]:
+        """Handle what the bus holds until a poll finds nothing; return the runs' ids."""
+        runs: list[str] = []
+        for _ in range(max_batches):
+            count, batch = self._batch()
+            if not count:
+                break
+            runs.extend(batch)
+        return runs
+
+    def _batch(self) -> tuple[int, list[str]]:
+        with self._lock:
+            events = self.consumer.poll(max_records=self.batch_size)
+            if not events:
+                return 0, []
+            try:
+                runs = [run for event in events for run in self._handle(event)]
+            except Exception:
+                # The member's position is past the batch; a new member resumes at the commit.
+                self._leave()
+                raise
+            self.consumer.commit(events)
+        return len(events), runs
+
+    def close(self) -> None:
+        """Leave the consumer group."""
+        with self._lock:
+            self._leave()
+
+    def _leave(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+    def _handle(self, event: Event) -> list[str]:
+        try:
+            envelope = read_event(event)
+        except ValidationError as exc:
+            # A record no reader can use is skipped (and counted), never retried forever.
+            self.skipped += 1
+            logger.warning("skipped %s@%s: %s", event.topic, event.offset, exc.message)
+            return []
+        if envelope.type != EventType.DATASET_VERSION_COMMITTED:
+            return []
+        try:
+            return self.engine.trigger(envelope.data["dataset"], envelope.data["version"])
+        except NotFoundError:
+            return []
+
+
+class TriggerThread:
+    """Poll the bus in the background while the app runs."""
+
+    def __init__(self, trigger: DatasetTrigger, interval: float) -> None:
+        self.trigger = trigger
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pipeline-trigger", daemon=True)
+
+    def start(self) -> None:
+        """Start polling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling and leave the group."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.trigger.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                started = self.trigger.poll_once()
+            except (SynapseError, SQLAlchemyError) as exc:
+                logger.warning("trigger failed, retrying: %s", exc)
+                started = []
+            if not started:
+                self._stop.wait(self.interval)
