@@ -48,7 +48,7 @@ from shared.events.base import EventBus
 from shared.problems import problems
 from shared.readiness import schema_check
 from shared.utils.timeutils import utcnow
-from shared.web import create_service_app
+from shared.web import create_service_app, include_routes
 
 Clock = Callable[[], datetime]
 MAX_PAGE = 100
@@ -226,7 +226,7 @@ def create_app(
     app = create_service_app(
         "pipeline", health=lambda: app.state.pipelines.health(), lifespan=lifespan
     )
-    app.include_router(router)
+    include_routes(app, router)
     wire(
         app,
         settings,
