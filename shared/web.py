@@ -90,7 +90,6 @@ def create_service_app(
     return app
 
 
-
 def include_routes(app: FastAPI, router: APIRouter) -> None:
     """Add ``router``'s routes to ``app``, analysing each endpoint once per process.
 

@@ -51,7 +51,6 @@ class PlatformJSONParser(JSONParser):
         return data
 
 
-
 class DecimalJSONParser(PlatformJSONParser):
     """Read fractions as Decimal, for bodies whose numbers must be kept digit for digit."""
 

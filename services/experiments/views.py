@@ -92,7 +92,6 @@ def search_text(text: str | None) -> str | None:
     return text
 
 
-
 def page_of(request: Request) -> tuple[int, int]:
     """Return (limit, offset) from the query string, or raise ValidationError."""
     limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)

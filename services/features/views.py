@@ -52,7 +52,6 @@ ONLINE_PREFIX = "features:online"
 logger = logging.getLogger(__name__)
 
 
-
 # --- request reading -------------------------------------------------------------------------
 
 
