@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE: list[str] = [
+    "services.django_project.middleware.CorrelationIDMiddleware",
     "services.django_project.middleware.ServiceURLConfMiddleware",
 ]
 ROOT_URLCONF = "services.django_project.urls"
