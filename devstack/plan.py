@@ -159,7 +159,12 @@ def database_env(environ: Mapping[str, str], spec: ServiceSpec) -> dict[str, str
 SERVICE_LINKS = (
     ("training", "STORAGE_URL", "storage"),
     ("training", "EXPERIMENTS_URL", "experiments"),
+    ("training", "FEATURES_URL", "features"),
     ("inference", "STORAGE_URL", "storage"),
+    ("inference", "FEATURES_URL", "features"),
+    ("monitoring", "FEATURES_URL", "features"),
+    ("registry", "EXPERIMENTS_URL", "experiments"),
+    ("experiments", "REGISTRY_URL", "registry"),
 )
 
 
