@@ -100,3 +100,23 @@ def test_job_naming_an_unknown_feature_view_fails_with_the_stores_answer(store, 
     job = train(env, entity_rows(), feature_view="ledger")
     assert job["status"] == "failed"
     assert "ledger" in job["error"]
+
+
+def test_history_backfilled_after_newer_values_still_joins_as_of_each_row(store, env):
+    store.backfill("balances", history(hours=0, balance=lambda i: 1))
+    store.backfill("balances", history(hours=6, balance=lambda i: 2))
+    store.backfill("balances", history(hours=-20, balance=lambda i: 1000))
+    job = train(env, entity_rows(hours=12))
+    assert job["dataset"]["means"]["balance"] == 24.0
+
+
+def test_rows_stamped_in_another_zone_join_the_value_known_at_that_instant(store, env):
+    store.backfill("balances", history(hours=0, balance=lambda i: 3))
+    store.backfill("balances", history(hours=6, balance=lambda i: 50))
+    # 10:30 at +05:30 is 05:00 UTC: before the 06:00 values.
+    rows = [
+        {"entity_key": f"c{i}", "event_time": "2026-03-01T10:30:00+05:30", "label": i % 2}
+        for i in range(8)
+    ]
+    job = train(env, rows)
+    assert job["dataset"]["means"]["balance"] == 26.0
