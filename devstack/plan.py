@@ -159,11 +159,16 @@ def database_env(environ: Mapping[str, str], spec: ServiceSpec) -> dict[str, str
 SERVICE_LINKS = (
     ("training", "STORAGE_URL", "storage"),
     ("training", "EXPERIMENTS_URL", "experiments"),
+    ("training", "FEATURES_URL", "features"),
     ("inference", "STORAGE_URL", "storage"),
     ("pipeline", "STORAGE_URL", "storage"),
     ("pipeline", "FEATURES_URL", "features"),
     ("pipeline", "TRAINING_URL", "training"),
     ("pipeline", "REGISTRY_URL", "registry"),
+    ("inference", "FEATURES_URL", "features"),
+    ("monitoring", "FEATURES_URL", "features"),
+    ("registry", "EXPERIMENTS_URL", "experiments"),
+    ("experiments", "REGISTRY_URL", "registry"),
 )
 
 

@@ -1,4 +1,4 @@
-"""Serve each request with the URLconf of the service its WSGI/ASGI app was built for."""
+"""Django middleware: each request's service URLconf, and its correlation ID bound and echoed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,14 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
+
+from shared.tracing import (
+    CORRELATION_HEADER,
+    bind_correlation_id,
+    new_correlation_id,
+    unbind_correlation_id,
+    well_formed,
+)
 
 # The key the service apps set in the WSGI environ (request.META) or the ASGI scope.
 SERVICE_KEY = "synapse.service"
@@ -38,3 +46,27 @@ class ServiceURLConfMiddleware:
         if service:
             request.urlconf = urlconf_for(service)
         return self.get_response(request)
+
+
+class CorrelationIDMiddleware:
+    """Bind the caller's X-Correlation-ID (or a new one) and echo it on the response.
+
+    What the request causes carries it: calls to other services through the platform clients
+    and the events published when its transaction commits.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Handle the request with its correlation ID bound."""
+        sent = request.headers.get(CORRELATION_HEADER)
+        correlation_id = sent if sent is not None and well_formed(sent) else new_correlation_id()
+        token = bind_correlation_id(correlation_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            unbind_correlation_id(token)
+        if CORRELATION_HEADER not in response:
+            response[CORRELATION_HEADER] = correlation_id
+        return response

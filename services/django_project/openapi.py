@@ -17,6 +17,8 @@ ERROR_DESCRIPTIONS = {
     413: "request body too large (`payload_too_large`)",
     415: "the body is not application/json (`unsupported_media_type`)",
     422: "invalid input (`validation_error`); `details` lists each error with its `loc`",
+    502: "a service this one calls answered with an error (`bad_gateway`)",
+    503: "a service this one calls is unavailable or not configured (`service_unavailable`)",
 }
 # Statuses any operation that reads a JSON body can answer with, besides its own.
 BODY_ERRORS = (400, 413, 415, 422)

@@ -13,6 +13,8 @@ Environment variables (all optional):
 | `SYNAPSE_DB_USERS_DB_URL` | SQLite `var/users_db.sqlite3` | users_db. |
 | `SYNAPSE_DB_EXPERIMENTS_DB_URL` | SQLite `var/experiments_db.sqlite3` | experiments_db. |
 | `SYNAPSE_DB_METRICS_DB_URL` | SQLite `var/metrics_db.sqlite3` | metrics_db. |
+| `SYNAPSE_REGISTRY_EXPERIMENTS_URL` | unset | experiments URL the registry checks runs at. |
+| `SYNAPSE_EXPERIMENTS_REGISTRY_URL` | unset | registry URL experiments lists versions at. |
 
 Database URLs are `postgres://user:password@host:port/name?option=value` or
 `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://:memory:`. Tests need no variable:
@@ -42,6 +44,7 @@ import os
 from pathlib import Path
 
 from services.django_project.databases import database_settings
+from services.django_project.upstreams import upstream_urls
 from shared.services import django_services
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -68,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE: list[str] = [
+    "services.django_project.middleware.CorrelationIDMiddleware",
     "services.django_project.middleware.ServiceURLConfMiddleware",
 ]
 ROOT_URLCONF = "services.django_project.urls"
@@ -76,6 +80,8 @@ ROOT_URLCONF = "services.django_project.urls"
 SYNAPSE_SERVICE_URLCONFS = {spec.name: spec.urlconf for spec in django_services()}
 
 DATABASES = database_settings(os.environ, VAR_DIR)
+# Where each service calls the others (services.django_project.upstreams); unset: not called.
+SYNAPSE_UPSTREAM_URLS = upstream_urls(os.environ)
 DATABASE_ROUTERS = ["services.django_project.routers.DatabaseRouter"]
 
 TEMPLATES = [

@@ -17,6 +17,7 @@ from services.django_project.routers import database_for
 from services.experiments.models import Run
 from shared.backends import ports
 from shared.events.schema import EventType, make_event, publish_event
+from shared.tracing import current_correlation_id
 from shared.utils.timeutils import isoformat
 
 SOURCE = "experiments"
@@ -38,5 +39,11 @@ def run_finished(run: Run) -> None:
 
 
 def _publish(data: dict[str, Any]) -> None:
-    publish_event(ports().bus, make_event(EventType.EXPERIMENT_RUN_FINISHED, data, source=SOURCE))
+    event = make_event(
+        EventType.EXPERIMENT_RUN_FINISHED,
+        data,
+        source=SOURCE,
+        correlation_id=current_correlation_id(),
+    )
+    publish_event(ports().bus, event)
     logger.info("published %s for run %s", EventType.EXPERIMENT_RUN_FINISHED.value, data["run_id"])

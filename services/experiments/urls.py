@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/runs", views.RunListView.as_view(), name="runs"),
     path("api/v1/runs/compare", views.CompareView.as_view(), name="compare"),
     path(RUN, views.RunDetailView.as_view(), name="run"),
+    path(f"{RUN}/model-versions", views.RunVersionsView.as_view(), name="run-model-versions"),
     path(f"{RUN}/end", views.EndRunView.as_view(), name="end"),
     path(f"{RUN}/params", views.ParamsView.as_view(), name="params"),
     path(f"{RUN}/tags", views.TagsView.as_view(), name="tags"),

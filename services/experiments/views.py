@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from services.django_project.openapi import BODY_ERRORS, problems
 from services.django_project.parsers import DecimalJSONParser
-from services.experiments import compare, metrics, services
+from services.experiments import compare, metrics, services, versions
 from services.experiments import search as experiment_search
 from services.experiments.models import Run, RunStatus
 from services.experiments.serializers import (
@@ -275,6 +275,29 @@ class RunDetailView(APIView):
     def get(self, request: Request, run_id: str) -> Response:
         """Return one run with its params and tags."""
         return run_body(services.get_run(run_id))
+
+
+class RunVersionsView(APIView):
+    """List the model versions registered from a run."""
+
+    @extend_schema(
+        operation_id="list_run_model_versions",
+        parameters=[RUN_PARAMETER],
+        responses={
+            200: inline_serializer(
+                "RunModelVersions",
+                {
+                    "run_id": serializers.CharField(),
+                    "items": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **problems(404, 502, 503),
+        },
+    )
+    def get(self, request: Request, run_id: str) -> Response:
+        """Return the name, version and stage of each version the registry holds for the run."""
+        items = versions.versions_of_run(run_id)
+        return Response({"run_id": run_id, "items": items})
 
 
 class EndRunView(APIView):

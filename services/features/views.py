@@ -38,6 +38,7 @@ from shared.cache.base import Cache
 from shared.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 from shared.events.schema import EventType, make_event, publish_event
 from shared.ml import feature_utils
+from shared.tracing import current_correlation_id
 from shared.utils.distributed import DistributedLock
 from shared.utils.timeutils import isoformat
 
@@ -288,7 +289,12 @@ def upsert_rows(view: FeatureView, rows: Any, specs: list[dict[str, Any]]) -> li
 
 def _published(view: FeatureView, data: dict[str, Any]) -> None:
     def send() -> None:
-        event = make_event(EventType.FEATURES_MATERIALIZED, data, source=SOURCE)
+        event = make_event(
+            EventType.FEATURES_MATERIALIZED,
+            data,
+            source=SOURCE,
+            correlation_id=current_correlation_id(),
+        )
         publish_event(get_bus(), event)
         logger.info("published %s for %s", EventType.FEATURES_MATERIALIZED.value, view.name)
 
@@ -534,20 +540,47 @@ class OnlineView(FeatureAPIView):
         )
 
 
-def requested_features(raw: Any) -> dict[str, list[dict[str, Any]]]:
-    """Return the requested "view:feature" references grouped by view, with their specs."""
+def schema_version(view: FeatureView, number: Any) -> FeatureVersion:
+    """Return the view's schema ``number`` (the newest when None), or raise 404."""
+    if number is None:
+        return latest_version(view)
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise ValidationError(f"versions.{view.name} must be a version number")
+    version = view.versions.filter(version=number).first()
+    if version is None:
+        raise NotFoundError(f"version {number} of feature view {view.name!r} not found")
+    return version
+
+
+def requested_versions(raw: Any) -> dict[str, Any]:
+    """Return the optional ``{view: version}`` pins of a training-set request."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_FEATURES:
+        raise ValidationError("versions must be an object of view name to version number")
+    return raw
+
+
+def requested_features(
+    raw: Any, pins: dict[str, Any] | None = None
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """Return the requested "view:feature" specs grouped by view, and each view's version."""
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FEATURES:
         raise ValidationError(f"features must be a list of 1 to {MAX_FEATURES} 'view:feature'")
+    pins = pins or {}
     wanted: dict[str, list[dict[str, Any]]] = {}
+    versions: dict[str, int] = {}
     for ref in raw:
         if not isinstance(ref, str) or ref.count(":") != 1:
             raise ValidationError(f"feature reference {ref!r} is not 'view:feature'")
         view_name, feature = ref.split(":")
-        specs = {s["name"]: s for s in latest_version(get_view(view_name)).features}
+        schema = schema_version(get_view(view_name), pins.get(view_name))
+        specs = {s["name"]: s for s in schema.features}
         if feature not in specs:
             raise NotFoundError(f"feature {ref!r} not found")
         wanted.setdefault(view_name, []).append(specs[feature])
-    return wanted
+        versions[view_name] = schema.version
+    return wanted, versions
 
 
 class TrainingSetView(FeatureAPIView):
@@ -557,7 +590,9 @@ class TrainingSetView(FeatureAPIView):
     def post(self, request: Request) -> Response:
         """Join each entity row with every feature's latest fresh value at or before its time."""
         data = body_object(request, "entity_rows", "features")
-        wanted = requested_features(data["features"])
+        wanted, versions = requested_features(
+            data["features"], requested_versions(data.get("versions"))
+        )
         entity_rows = data["entity_rows"]
         if not isinstance(entity_rows, list) or not 1 <= len(entity_rows) <= MAX_ENTITY_ROWS:
             raise ValidationError(f"entity_rows must be a list of 1 to {MAX_ENTITY_ROWS} rows")
@@ -583,7 +618,7 @@ class TrainingSetView(FeatureAPIView):
             {"entity_key": key, "event_time": isoformat(moment), "values": out}
             for (key, moment), out in zip(asked, values, strict=True)
         ]
-        return Response({"features": data["features"], "rows": rows})
+        return Response({"features": data["features"], "versions": versions, "rows": rows})
 
 
 def window(data: dict[str, Any], field: str) -> tuple[datetime, datetime]:

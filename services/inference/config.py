@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Base URL of the storage service that artifacts are fetched from; unset, inference reads
     # the object-storage port directly (single-process runs and tests).
     storage_url: str | None = None
+    # Base URL of the feature store predictions by entity read online features from; unset,
+    # only predictions that send their rows are served.
+    features_url: str | None = None
 
 
 @lru_cache(maxsize=1)

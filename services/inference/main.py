@@ -27,6 +27,7 @@ from services.inference.events import (
     publish_deployed,
 )
 from services.inference.fetch import fetching_loader
+from services.inference.online import online_rows
 from services.inference.predictions import format_predictions, task_of, warm_up
 from services.inference.readiness import Readiness
 from services.inference.registry_cache import CachedRegistry, cache_guard
@@ -46,6 +47,7 @@ from services.inference.schemas import (
 from services.inference.stats import Latency, ShadowCounts, same_answers
 from shared.backend_scope import announce
 from shared.backends import get_bus, get_cache, get_storage
+from shared.clients.features import FeaturesClient, OnlineFeatures
 from shared.clients.registry import RegistryClient
 from shared.clients.storage import service_store_factory
 from shared.deps import BusDep
@@ -242,10 +244,24 @@ class ModelServer:
             self._cache.unload(deployment.key)
             self._release_unrouted(name, self._routing.pop(name, None))
 
-    def predict(self, name: str, instances: list[Any], key: str | None = None) -> dict[str, Any]:
-        """Predict with the version that serves ``key``; the swap lock is not held meanwhile."""
+    def predict(
+        self,
+        name: str,
+        instances: list[Any] | None,
+        key: str | None = None,
+        *,
+        lookup: Callable[[Sequence[str]], list[dict[str, Any]]] | None = None,
+    ) -> dict[str, Any]:
+        """Predict with the version that serves ``key``; the swap lock is not held meanwhile.
+
+        Without ``instances``, ``lookup`` builds the rows from the served model's input schema.
+        """
         started = self._clock()
         deployment, model = self._resolve(name, key)
+        if instances is None:
+            if lookup is None:
+                raise ValidationError("give either instances or entities")
+            instances = lookup(list(model.input_schema))
         try:
             X = records_to_matrix(instances, model.input_schema, max_rows=self.max_batch_size)
             predictions = format_predictions(model, X)
@@ -527,6 +543,14 @@ def get_recorder(request: Request) -> PredictionRecorder:
 
 
 RecorderDep = Annotated[PredictionRecorder, Depends(get_recorder)]
+
+
+def get_features(request: Request) -> OnlineFeatures | None:
+    """Return the feature store client entity predictions read from (None: not configured)."""
+    return request.app.state.features
+
+
+FeaturesDep = Annotated[OnlineFeatures | None, Depends(get_features)]
 KeyHeader = Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)]
 # The registry's model names; any other name cannot be deployed, so it is refused up front.
 NameParam = Annotated[str, fastapi.Path(pattern=MODEL_NAME_PATTERN)]
@@ -565,7 +589,7 @@ def list_deployments(server: ServerDep) -> dict[str, Any]:
     "/models/{name}/predict",
     response_model=PredictResponse,
     response_model_exclude_none=True,
-    responses=problems(404, 429, 502, 503, 504),
+    responses=problems(404, 422, 429, 502, 503, 504),
 )
 def predict(
     name: NameParam,
@@ -573,13 +597,20 @@ def predict(
     server: ServerDep,
     admission: AdmissionDep,
     recorder: RecorderDep,
+    features: FeaturesDep,
     x_request_key: KeyHeader = None,
 ) -> dict[str, Any]:
-    """Predict with the version of ``name`` that serves the request key (body, else header)."""
+    """Predict with the version of ``name`` that serves the request key (body, else header).
+
+    Rows come from the body's ``instances``, or from the online features of its ``entities``.
+    """
+    lookup = None
+    if body.entities is not None:
+        lookup = online_rows(features, body.entities.feature_view, body.entities.keys)
 
     def serve() -> dict[str, Any]:
         with admission.slot():
-            return server.predict(name, body.instances, body.key or x_request_key)
+            return server.predict(name, body.instances, body.key or x_request_key, lookup=lookup)
 
     return recorder.observe(name, serve)
 
@@ -644,9 +675,12 @@ def create_app(
     on_release: ReleaseHook | None = None,
     clock: Callable[[], float] = time.perf_counter,
     storage: Callable[[], ObjectStore] | None = None,
+    features: OnlineFeatures | None = None,
 ) -> FastAPI:
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
+    if features is None and settings.features_url:
+        features = FeaturesClient.from_url(settings.features_url)
     if storage is None:
         storage = (
             service_store_factory(settings.storage_url) if settings.storage_url else get_storage
@@ -707,5 +741,6 @@ def create_app(
     app.state.registry = registry
     app.state.follower = follower
     app.state.recorder = PredictionRecorder(get_bus, clock)
+    app.state.features = features
     include_routes(app, router)
     return app

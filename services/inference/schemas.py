@@ -25,18 +25,39 @@ class DeployRequest(BaseModel):
     version: int = Field(ge=1, le=MAX_VERSION)
 
 
-class PredictRequest(BaseModel):
-    """Body of POST /api/v1/models/{name}/predict: rows of feature name to value."""
+ONE_SOURCE: list[Any] = [{"required": ["instances"]}, {"required": ["entities"]}]
+
+
+class EntityLookup(BaseModel):
+    """Entities whose online features are the rows to predict on."""
 
     model_config = ConfigDict(extra="forbid")
 
+    feature_view: str = Field(min_length=1, max_length=128)
+    keys: list[str] = Field(min_length=1, max_length=1000)
+
+
+class PredictRequest(BaseModel):
+    """Body of POST /api/v1/models/{name}/predict: rows of feature name to value, or entities."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": ONE_SOURCE})
+
     # Documented as numbers only: records_to_matrix refuses anything else with a 422.
-    instances: list[dict[str, Any]] = Field(
+    instances: list[dict[str, Any]] | None = Field(
+        default=None,
         min_length=1,
         json_schema_extra={"items": {"type": "object", "additionalProperties": {"type": "number"}}},
     )
+    # Or: predict on the online features of these entities (the feature store answers them).
+    entities: EntityLookup | None = None
     # Sticky routing: requests with one key are always served by the same routed version.
     key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY_LENGTH)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PredictRequest:
+        if (self.instances is None) == (self.entities is None):
+            raise ValueError("give either instances or entities")
+        return self
 
 
 class ClassPrediction(BaseModel):

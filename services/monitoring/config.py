@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     max_label_values: int = Field(default=20, ge=1, le=1000)
     # Latency histogram bucket bounds in milliseconds, ascending.
     latency_buckets: tuple[float, ...] = DEFAULT_LATENCY_BUCKETS
+    # Base URL of the feature store whose drift reports drift checks read; empty: no checks.
+    features_url: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """What monitoring consumes and publishes on the bus.
 
-Consumes ``prediction.served`` (inference.predictions) and ``training.job.completed`` /
-``training.job.failed`` (training.jobs) into metrics_db, files each under the correlation ID
+Consumes ``prediction.served`` (inference.predictions), ``training.job.completed`` /
+``training.job.failed`` (training.jobs) and the registry's ``model.version.registered`` /
+``model.version.promoted`` (models.versions) into metrics_db, files each under the correlation ID
 it travelled with, evaluates the alert rules after every batch, and publishes ``alert.fired`` /
 ``alert.resolved`` on monitoring.alerts.
 """
@@ -26,9 +27,15 @@ from shared.events.schema import EventEnvelope, EventType, make_event, publish_e
 from shared.tracing import CORRELATION_HEADER
 
 SOURCE = "monitoring"
-TOPICS = ("inference.predictions", "training.jobs")
-INGESTED = {
+TOPICS = ("inference.predictions", "training.jobs", "models.versions")
+# Events that name their model and version as ``name`` and ``version``.
+NAMED_VERSIONS = {
     EventType.PREDICTION_SERVED,
+    EventType.MODEL_VERSION_REGISTERED,
+    EventType.MODEL_VERSION_PROMOTED,
+}
+INGESTED = {
+    *NAMED_VERSIONS,
     EventType.TRAINING_JOB_COMPLETED,
     EventType.TRAINING_JOB_FAILED,
 }
@@ -45,12 +52,13 @@ def observation(event: Event, envelope: EventEnvelope) -> Observation:
     """Return what is stored of one consumed event."""
     data = envelope.data
     prediction = envelope.type == EventType.PREDICTION_SERVED
+    named = envelope.type in NAMED_VERSIONS
     return Observation(
         event_id=envelope.id,
         type=envelope.type.value,
         source=envelope.source,
-        model=data["name"] if prediction else data["model_name"],
-        version=data.get("version") if prediction else data.get("model_version"),
+        model=data["name"] if named else data["model_name"],
+        version=data.get("version") if named else data.get("model_version"),
         status=int(data["status"]) if prediction else None,
         latency_ms=float(data["latency_ms"]) if prediction else None,
         trace_id=trace_id_of(event, envelope),

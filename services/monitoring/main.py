@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.monitoring.alerts import PREDICTION
+from services.monitoring.alerts import PREDICTION, Announce
 from services.monitoring.config import Settings, get_settings
+from services.monitoring.drift import apply_report
 from services.monitoring.events import Ingestor, IngestThread
 from services.monitoring.exposition import render_metrics
 from services.monitoring.histograms import Histogram, percentile
@@ -24,6 +25,8 @@ from services.monitoring.schemas import (
     AlertList,
     AlertOut,
     Bucket,
+    DriftCheck,
+    DriftCheckOut,
     HealthReport,
     LatencySummary,
     RuleCreate,
@@ -46,9 +49,11 @@ from services.monitoring.store import (
 )
 from shared.backends import get_bus, get_discovery
 from shared.clients.consul import ServiceRegistry
+from shared.clients.features import FeatureDrift, FeaturesClient
 from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.events.base import EventBus
+from shared.events.schema import EventType
 from shared.problems import problems
 from shared.readiness import schema_check
 from shared.services import built_services
@@ -120,6 +125,22 @@ class Monitor:
             session.add(row)
             session.flush()
             return SilenceOut.model_validate(row, from_attributes=True)
+
+    def check_drift(
+        self, body: DriftCheck, features: FeatureDrift | None, announce: Announce
+    ) -> DriftCheckOut:
+        """Ask the feature store for a view's drift and raise or resolve its group alerts."""
+        if features is None:
+            raise ServiceUnavailableError("the feature store is not configured for drift checks")
+        reference = {k: v.isoformat() for k, v in body.reference.model_dump().items()}
+        current = {k: v.isoformat() for k, v in body.current.model_dump().items()}
+        report = features.drift(body.feature_view, reference, current)
+        with session_scope(self.session_factory) as session:
+            changed = apply_report(session, body.feature_view, report, self.clock(), announce)
+            alerts = [AlertOut.model_validate(row, from_attributes=True) for row in changed]
+        return DriftCheckOut(
+            feature_view=body.feature_view, features=report["features"], alerts=alerts
+        )
 
     def latency(self, model: str, window_seconds: int) -> LatencySummary:
         """Return the latency histogram, percentiles and errors of ``model``'s predictions."""
@@ -266,6 +287,22 @@ def evaluate_alerts(monitor: MonitorDep, ingestor: IngestorDep) -> AlertList:
     return AlertList(items=[AlertOut.model_validate(row, from_attributes=True) for row in changed])
 
 
+@router.post(
+    "/drift/checks", response_model=DriftCheckOut, responses=problems(404, 422, 502, 503, 504)
+)
+def check_drift(
+    body: DriftCheck, monitor: MonitorDep, ingestor: IngestorDep, request: Request
+) -> DriftCheckOut:
+    """Compare a view's serving window with its training window; one alert per drifted group."""
+    announcements: list[tuple[EventType, dict]] = []
+    result = monitor.check_drift(
+        body, request.app.state.features, lambda kind, data: announcements.append((kind, data))
+    )
+    for kind, data in announcements:
+        ingestor.announce(kind, data)
+    return result
+
+
 @router.post("/silences", status_code=201, response_model=SilenceOut, responses=problems(404))
 def create_silence(body: SilenceCreate, monitor: MonitorDep) -> SilenceOut:
     """Mute a rule's alerts for a while."""
@@ -309,9 +346,12 @@ def create_app(
     bus: Callable[[], EventBus] = get_bus,
     clock: Clock = utcnow,
     discovery: Callable[[], ServiceRegistry] = get_discovery,
+    features: FeatureDrift | None = None,
 ) -> FastAPI:
     """Build the monitoring app; it consumes the bus in the background when configured to."""
     settings = settings or get_settings()
+    if features is None and settings.features_url:
+        features = FeaturesClient.from_url(settings.features_url)
     session_factory = session_factory or build_session_factory(settings)
     monitor = Monitor(session_factory, settings, clock, discovery)
     ingestor = Ingestor(
@@ -342,6 +382,7 @@ def create_app(
     app.state.settings = settings
     app.state.monitor = monitor
     app.state.ingestor = ingestor
+    app.state.features = features
     include_routes(app, router)
     include_routes(app, ops)
     return app

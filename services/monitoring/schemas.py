@@ -135,3 +135,30 @@ class HealthReport(BaseModel):
 
     status: Literal["ok", "degraded"]
     services: list[ServiceHealth]
+
+
+class Window(BaseModel):
+    """A time window [start, end) of feature rows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class DriftCheck(BaseModel):
+    """Compare a feature view's serving window with the window its model was trained on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feature_view: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    reference: Window
+    current: Window
+
+
+class DriftCheckOut(BaseModel):
+    """Per-feature PSI/KS of one check and the drift alerts it raised or resolved."""
+
+    feature_view: str
+    features: dict[str, dict[str, float | bool]]
+    alerts: list[AlertOut]

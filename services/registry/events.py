@@ -18,6 +18,7 @@ from services.django_project.routers import database_for
 from services.registry.models import ModelVersion, Stage
 from shared.backends import ports
 from shared.events.schema import EventType, make_event, publish_event
+from shared.tracing import current_correlation_id
 
 SOURCE = "registry"
 DB = database_for("registry")
@@ -52,5 +53,7 @@ def _after_commit(event_type: EventType, data: dict[str, Any]) -> None:
 
 
 def _publish(event_type: EventType, data: dict[str, Any]) -> None:
-    publish_event(ports().bus, make_event(event_type, data, source=SOURCE))
+    # Commit callbacks run inside the request, so the request's correlation ID is still bound.
+    event = make_event(event_type, data, source=SOURCE, correlation_id=current_correlation_id())
+    publish_event(ports().bus, event)
     logger.info("published %s for %s v%s", event_type.value, data["name"], data["version"])

@@ -15,6 +15,7 @@ from django.db.models import Count, Max
 
 from services.django_project.routers import database_for
 from services.registry import events as registry_events
+from services.registry import runs as registry_runs
 from services.registry import search as registry_search
 from services.registry.models import (
     NAME_MAX_LENGTH,
@@ -130,9 +131,18 @@ def list_versions(
     return list(page), total
 
 
+def versions_of_run(run_id: str, *, limit: int, offset: int) -> tuple[list[ModelVersion], int]:
+    """Return a page of the versions registered from one experiment run, and how many."""
+    rows = ModelVersion.objects.filter(run_id=run_id)
+    total = rows.count()
+    page = rows.select_related("model", "parent").order_by("model__name", "version")
+    return list(page[offset : offset + limit]), total
+
+
 def register_version(name: str, new: NewVersion) -> ModelVersion:
     """Register the next version of a model, creating the model on first use."""
     validate_name(name)
+    registry_runs.check_run(new.run_id)
     with transaction.atomic(using=DB):
         model = _lock_model(name, create=True)
         number = _next_version_number(name)

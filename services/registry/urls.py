@@ -20,6 +20,7 @@ urlpatterns = [
     path(f"{VERSION}/transition", views.TransitionView.as_view(), name="transition"),
     path(f"{VERSION}/transitions", views.TransitionHistoryView.as_view(), name="transitions"),
     path(f"{VERSION}/lineage", views.LineageView.as_view(), name="lineage"),
+    path("api/v1/model-versions", views.RunVersionListView.as_view(), name="run-versions"),
     path("api/v1/search/versions", views.VersionSearchView.as_view(), name="search-versions"),
     *docs_urlpatterns("services.registry.urls"),
 ]

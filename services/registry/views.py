@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from services.django_project.openapi import BODY_ERRORS, problems
 from services.registry import search as registry_search
 from services.registry import services
-from services.registry.models import ACTOR_MAX_LENGTH, NAME_MAX_LENGTH
+from services.registry.models import ACTOR_MAX_LENGTH, NAME_MAX_LENGTH, RUN_ID_MAX_LENGTH
 from services.registry.serializers import (
     MAX_VERSION,
     ActorSerializer,
@@ -178,7 +178,7 @@ class VersionListView(APIView):
         operation_id="register_version",
         parameters=[NAME_PARAMETER],
         request=RegisterVersionSerializer,
-        responses={201: ModelVersionSerializer, **problems(409, *BODY_ERRORS)},
+        responses={201: ModelVersionSerializer, **problems(409, 502, 503, *BODY_ERRORS)},
     )
     def post(self, request: Request, name: str) -> Response:
         """Register the next version of a model (the model is created on first use)."""
@@ -249,6 +249,47 @@ class LineageView(APIView):
     def get(self, request: Request, name: str, version: int) -> Response:
         """Return a version's ancestors via parent_version, nearest first."""
         return Response(LineageSerializer(services.lineage(name, version)).data)
+
+
+RUN_ID_PARAMETER = OpenApiParameter(
+    "run_id",
+    {"type": "string", "minLength": 1, "maxLength": RUN_ID_MAX_LENGTH, "pattern": NO_CONTROL},
+    required=True,
+    description="the experiment run the versions were registered from",
+)
+
+
+class RunVersionListView(APIView):
+    """List the versions registered from one experiment run."""
+
+    @extend_schema(
+        operation_id="list_run_versions",
+        parameters=[RUN_ID_PARAMETER, *PAGE_PARAMETERS],
+        responses={
+            200: inline_serializer(
+                "RunVersionPage",
+                {
+                    "run_id": serializers.CharField(),
+                    "items": ModelVersionSerializer(many=True),
+                    "total": serializers.IntegerField(),
+                    "limit": serializers.IntegerField(),
+                    "offset": serializers.IntegerField(),
+                },
+            ),
+            **problems(422),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        """List the versions of every model registered from a run, by model name and version."""
+        run_id = request.query_params.get("run_id") or ""
+        if not run_id or len(run_id) > RUN_ID_MAX_LENGTH or NO_CONTROL_CHAR.search(run_id):
+            message = f"run_id is 1-{RUN_ID_MAX_LENGTH} characters without control characters"
+            error = {"loc": ["query", "run_id"], "msg": message, "type": "value_error"}
+            raise ValidationError(message, details=[error])
+        limit, offset = page_of(request)
+        rows, total = services.versions_of_run(run_id, limit=limit, offset=offset)
+        items = ModelVersionSerializer(rows, many=True).data
+        return Response(page_body(items, total, limit, offset, run_id=run_id))
 
 
 class VersionSearchView(APIView):

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     registry_url: str = "http://localhost:8003"
     # Base URL of the experiments service jobs record their runs in; empty: not recorded.
     experiments_url: str = ""
+    # Base URL of the feature store jobs pull training sets from; empty: such jobs refused.
+    features_url: str = ""
     # Seconds a model lock lives before it expires if its holder dies.
     lock_ttl: float = 900.0
     # Seconds a job waits for the model lock before it fails.

@@ -18,11 +18,13 @@ from services.training import store
 from services.training.celery_app import make_celery_app
 from services.training.config import Settings, get_settings
 from services.training.events import announcing
+from services.training.feature_sets import load_training_set
 from services.training.locking import announce_api_locks, restate_when_ready, worker_lock_guard
 from services.training.outputs import upload_job_outputs
 from services.training.readiness import QueueProbe
 from services.training.schemas import (
     DatasetSpec,
+    FeatureSetSpec,
     Hyperparams,
     JobAccepted,
     JobCreate,
@@ -33,12 +35,13 @@ from services.training.tasks import dispatch_run_job
 from shared.backend_scope import announce
 from shared.backends import get_bus, get_locks, get_storage
 from shared.clients.experiments import ExperimentsClient, ExperimentTracker
+from shared.clients.features import FeaturesClient, FeatureSource
 from shared.clients.registry import ModelRegistry, RegistryClient
 from shared.clients.storage import service_store
 from shared.db import make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError, ServiceUnavailableError, SynapseError, ValidationError
 from shared.ml.checkpoint import CheckpointManager
-from shared.ml.data import make_dataset
+from shared.ml.data import Dataset, make_dataset
 from shared.ml.files import resolve_inside
 from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
@@ -84,6 +87,8 @@ class TrainingDeps:
     storage: ObjectStore | None = None
     # Where jobs record their runs (params, seed, per-epoch metrics, status); None: nowhere.
     tracker: ExperimentTracker | None = None
+    # Where feature-store jobs pull their training sets from; None: such jobs are refused.
+    features: FeatureSource | None = None
 
     def now(self) -> datetime:
         """Return the clock's time in UTC."""
@@ -109,7 +114,7 @@ def job_directory(root: Path, model_name: str, job_id: str) -> Path:
     return resolve_inside(Path(model_name) / job_id, root)
 
 
-def architecture_of(hyperparams: Hyperparams, dataset: DatasetSpec) -> str:
+def architecture_of(hyperparams: Hyperparams, dataset: DatasetSpec | FeatureSetSpec) -> str:
     """Return the model architecture, defaulting by the dataset's task."""
     task = "regression" if "regression" in dataset.kind else "classification"
     arch = hyperparams.architecture or DEFAULT_ARCHITECTURE[task]
@@ -118,7 +123,9 @@ def architecture_of(hyperparams: Hyperparams, dataset: DatasetSpec) -> str:
     return arch
 
 
-def build_train_config(hyperparams: Hyperparams, dataset: DatasetSpec) -> TrainConfig:
+def build_train_config(
+    hyperparams: Hyperparams, dataset: DatasetSpec | FeatureSetSpec
+) -> TrainConfig:
     """Translate the API hyperparameters into the trainer's configuration."""
     return TrainConfig(
         model=architecture_of(hyperparams, dataset),
@@ -138,12 +145,14 @@ def submit_job(request: JobCreate, deps: TrainingDeps, dispatch: Dispatch) -> st
     """Store a queued job, then hand its id to the task queue once the row is committed."""
     build_train_config(request.hyperparams, request.dataset)
     check_segment("model_name", request.model_name)
+    if isinstance(request.dataset, FeatureSetSpec) and deps.features is None:
+        raise ServiceUnavailableError("the feature store is not configured for training")
     with session_scope(deps.session_factory) as session:
         record = store.create_job(
             session,
             model_name=request.model_name,
             hyperparams=request.hyperparams.model_dump(),
-            dataset=request.dataset.model_dump(),
+            dataset=request.dataset.model_dump(mode="json"),
             now=deps.now(),
         ).to_entity()
     try:
@@ -224,15 +233,7 @@ def _train_and_register(
     job: store.JobRecord, deps: TrainingDeps, lock: DistributedLock
 ) -> dict[str, Any]:
     hyperparams = Hyperparams(**job.hyperparams)
-    spec = DatasetSpec(**job.dataset)
-    dataset = make_dataset(
-        spec.kind,
-        spec.n_samples,
-        spec.n_features,
-        seed=spec.seed,
-        val_fraction=hyperparams.validation_fraction,
-        offset=spec.offset,
-    )
+    spec, dataset, recorded = build_dataset(job, hyperparams, deps)
     directory = job_directory(deps.artifact_root, job.model_name, job.id)
     run_id = start_tracked_run(job, hyperparams, deps)
 
@@ -251,19 +252,60 @@ def _train_and_register(
     metrics = {k: float(v) for k, v in result.metrics.items()}
     _keep_lock(lock)
     version = _register(
-        job, deps, artifact_path, sha256, metrics, result.artifact.input_schema, run_id or job.id
+        job,
+        deps,
+        artifact_path,
+        sha256,
+        metrics,
+        result.artifact.input_schema,
+        run_id or job.id,
+        recorded,
     )
     end_tracked_run(run_id, "finished", deps)
     resumed = getattr(result, "resumed_from_epoch", None)
     if resumed is not None:
         metrics = {**metrics, "resumed_from_epoch": float(resumed)}
     return {
+        "dataset": recorded,
         "metrics": metrics,
         "history": result.history,
         "model_version": version,
         "artifact_uri": artifact_path.as_uri(),
         "artifact_sha256": sha256,
     }
+
+
+def build_dataset(
+    job: store.JobRecord, hyperparams: Hyperparams, deps: TrainingDeps
+) -> tuple[DatasetSpec | FeatureSetSpec, Dataset, dict[str, Any]]:
+    """Return the job's dataset spec, its rows split for training, and the job's record of it.
+
+    A feature-store job records the view's schema version and the rows it trained on.
+    """
+    if "feature_view" in job.dataset:
+        features = FeatureSetSpec(**job.dataset)
+        dataset, used = load_training_set(
+            features,
+            deps.features,
+            val_fraction=hyperparams.validation_fraction,
+            seed=hyperparams.seed,
+        )
+        return features, dataset, {**job.dataset, **used}
+    spec = DatasetSpec(**job.dataset)
+    dataset = make_dataset(
+        spec.kind,
+        spec.n_samples,
+        spec.n_features,
+        seed=spec.seed,
+        val_fraction=hyperparams.validation_fraction,
+        offset=spec.offset,
+    )
+    return spec, dataset, job.dataset
+
+
+def described(dataset: dict[str, Any]) -> dict[str, Any]:
+    """Return a job's dataset record without its entity rows (runs and versions keep this)."""
+    return {key: value for key, value in dataset.items() if key != "entity_rows"}
 
 
 def start_tracked_run(job: store.JobRecord, hyperparams: Hyperparams, deps: TrainingDeps) -> str:
@@ -276,7 +318,7 @@ def start_tracked_run(job: store.JobRecord, hyperparams: Hyperparams, deps: Trai
         name=f"job-{job.id}"[:128],
         seed=hyperparams.seed,
         model_name=job.model_name,
-        params={**params, "dataset": job.dataset},
+        params={**params, "dataset": described(job.dataset)},
         tags={"job_id": job.id, "attempt": str(job.attempts)},
     )
     return str(run["run_id"])
@@ -339,13 +381,14 @@ def _register(
     metrics: dict[str, float],
     input_schema: list[str],
     run_id: str,
+    dataset: dict[str, Any],
 ) -> int:
     parent = deps.registry.production_version(job.model_name)
     payload: dict[str, Any] = {
         "artifact_uri": artifact_path.as_uri(),
         "run_id": run_id,
         "metrics": metrics,
-        "params": {**job.hyperparams, "dataset": job.dataset, "artifact_sha256": sha256},
+        "params": {**job.hyperparams, "dataset": described(dataset), "artifact_sha256": sha256},
         "input_schema": {"features": list(input_schema)},
     }
     if parent is not None:
@@ -368,6 +411,8 @@ def build_deps(settings: Settings, **overrides: Any) -> TrainingDeps:
         overrides["registry"] = RegistryClient.from_url(settings.registry_url)
     if "tracker" not in overrides and settings.experiments_url:
         overrides["tracker"] = ExperimentsClient.from_url(settings.experiments_url)
+    if "features" not in overrides and settings.features_url:
+        overrides["features"] = FeaturesClient.from_url(settings.features_url)
     if "lock_factory" not in overrides:
         overrides["lock_factory"] = get_locks()
     if "storage" not in overrides:

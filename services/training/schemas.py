@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 MAX_EPOCHS = 100
 MAX_SAMPLES = 100_000
 MAX_FEATURES = 64
 MAX_OFFSET = 1e7  # float32 features keep a resolution of 1 or better up to here
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+MAX_ENTITY_ROWS = 10_000
+FEATURE_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
 class NumbersNotBooleans(BaseModel):
@@ -46,6 +49,38 @@ class DatasetSpec(NumbersNotBooleans):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     # Raw telemetry (prices, counters, timestamps) often sits far from zero.
     offset: float = Field(default=0.0, ge=-MAX_OFFSET, le=MAX_OFFSET)
+
+
+class EntityRow(NumbersNotBooleans):
+    """One training example: an entity at a moment, and the label it had then."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity_key: str = Field(min_length=1, max_length=256)
+    event_time: AwareDatetime
+    label: float = Field(allow_inf_nan=False)
+
+
+class FeatureSetSpec(BaseModel):
+    """A training set drawn from the feature store as of each entity row's event time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["classification", "regression"] = "classification"
+    feature_view: str = Field(pattern=MODEL_NAME_PATTERN)
+    # The view's schema version to train on; None: the newest when the job runs.
+    version: int | None = Field(default=None, ge=1)
+    features: list[str] = Field(min_length=1, max_length=MAX_FEATURES)
+    entity_rows: list[EntityRow] = Field(min_length=8, max_length=MAX_ENTITY_ROWS)
+
+    @model_validator(mode="after")
+    def _names_are_unique_identifiers(self) -> FeatureSetSpec:
+        bad = [name for name in self.features if not re.fullmatch(FEATURE_NAME_PATTERN, name)]
+        if bad:
+            raise ValueError(f"feature names must be identifiers: {bad}")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("feature names must be unique")
+        return self
 
 
 class Hyperparams(NumbersNotBooleans):
@@ -99,7 +134,8 @@ class JobCreate(BaseModel):
     )
 
     model_name: str = Field(pattern=MODEL_NAME_PATTERN)
-    dataset: DatasetSpec
+    # A synthetic dataset, or a training set pulled from the feature store.
+    dataset: DatasetSpec | FeatureSetSpec
     hyperparams: Hyperparams = Field(default_factory=Hyperparams)
 
 

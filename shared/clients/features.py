@@ -1,14 +1,45 @@
-"""Typed client of the feature store's REST API: what the pipeline asks of it."""
+"""Typed client of the feature store's API: training sets, online values, drift, materialise."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from shared.clients.base import ServiceClient, StaticDiscovery
 from shared.errors import UpstreamError
 
+TRAINING_SETS_PATH = "/api/v1/training-sets"
+ONLINE_PATH = "/api/v1/online/{name}"
 VIEW_PATH = "/api/v1/feature-views/{name}"
+DRIFT_PATH = VIEW_PATH + "/drift"
+
+
+class FeatureSource(Protocol):
+    """What training needs from the feature store: point-in-time correct training sets."""
+
+    def training_set(
+        self,
+        features: Sequence[str],
+        entity_rows: Sequence[dict[str, Any]],
+        versions: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Return each entity row joined with the features' values as of its event time."""
+
+
+class OnlineFeatures(Protocol):
+    """What serving needs from the feature store: the fresh values of some entities."""
+
+    def online(self, view: str, entity_keys: Sequence[str]) -> dict[str, Any]:
+        """Return the online entries of ``entity_keys`` in one view."""
+
+
+class FeatureDrift(Protocol):
+    """What monitoring needs from the feature store: drift between two windows of a view."""
+
+    def drift(
+        self, view: str, reference: dict[str, str], current: dict[str, str]
+    ) -> dict[str, Any]:
+        """Return per-feature PSI/KS and one alert per drifted correlated group."""
 
 
 class FeaturesClient:
@@ -26,11 +57,44 @@ class FeaturesClient:
         """Close the underlying connections."""
         self.client.close()
 
+    def training_set(
+        self,
+        features: Sequence[str],
+        entity_rows: Sequence[dict[str, Any]],
+        versions: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """POST a training-set request; ``versions`` pins a view's schema version."""
+        body: dict[str, Any] = {"features": list(features), "entity_rows": list(entity_rows)}
+        if versions:
+            body["versions"] = versions
+        return _record(self.client.post_json(TRAINING_SETS_PATH, json=body))
+
+    def online(self, view: str, entity_keys: Sequence[str]) -> dict[str, Any]:
+        """Return the online entries of some entities of a view (null values: none fresh)."""
+        path = ONLINE_PATH.format(name=view)
+        params = [("entity_key", key) for key in entity_keys]
+        return _record(self.client.get_json(path, params=params))
+
+    def drift(
+        self, view: str, reference: dict[str, str], current: dict[str, str]
+    ) -> dict[str, Any]:
+        """Return the drift report of ``view`` between two ``{start, end}`` windows."""
+        body = {"reference": reference, "current": current}
+        return _record(self.client.post_json(DRIFT_PATH.format(name=view), json=body))
+
     def materialize(self, view: str, as_of: str | None = None) -> dict[str, Any]:
         """Copy a feature view's latest fresh values online; return the store's answer."""
         body = {} if as_of is None else {"as_of": as_of}
-        path = VIEW_PATH.format(name=quote(view, safe="")) + "/materialize"
-        answer = self.client.post_json(path, json=body)
-        if not isinstance(answer, dict):
-            raise UpstreamError(f"features returned an unexpected answer materialising {view!r}")
-        return answer
+        return _record(
+            self.client.post_json(VIEW_PATH.format(name=view) + "/materialize", json=body)
+        )
+
+    def view(self, name: str) -> dict[str, Any]:
+        """Return a feature view with its latest schema."""
+        return _record(self.client.get_json(VIEW_PATH.format(name=name)))
+
+
+def _record(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise UpstreamError("feature store returned an unexpected body")
+    return body

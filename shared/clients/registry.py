@@ -12,6 +12,7 @@ from shared.errors import SynapseError, UpstreamError
 
 VERSIONS_PATH = "/api/v1/registered-models/{name}/versions"
 VERSION_PATH = VERSIONS_PATH + "/{version}"
+RUN_VERSIONS_PATH = "/api/v1/model-versions"
 
 
 class ModelRegistry(Protocol):
@@ -52,6 +53,11 @@ class RegistryClient:
         if not isinstance(record, dict):
             raise UpstreamError(f"registry returned an unexpected record for {name!r} v{version}")
         return record
+
+    def versions_of_run(self, run_id: str) -> list[dict[str, Any]]:
+        """Return the records of every version registered from an experiment run."""
+        body = self.client.get_json(RUN_VERSIONS_PATH, params={"run_id": run_id, "limit": 1000})
+        return _items(body)
 
     def production_version(self, name: str) -> int | None:
         """Return the Production version of ``name``; a model never registered has none."""

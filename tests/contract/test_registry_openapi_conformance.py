@@ -38,6 +38,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Any]] = [
     ("get", VERSION + "/transitions", {"name": "churn", "version": 1}, {}, None),
     ("get", VERSION + "/lineage", {"name": "churn", "version": 2}, {}, None),
     ("get", VERSION + "/lineage", {"name": "churn", "version": 7}, {}, None),
+    ("get", "/api/v1/model-versions", {}, {"run_id": "run-0001"}, None),
+    ("get", "/api/v1/model-versions", {}, {"run_id": ""}, None),
     ("get", "/api/v1/search/versions", {}, {"q": "churn"}, None),
     ("get", "/api/v1/search/versions", {}, {"size": "0"}, None),
 ]

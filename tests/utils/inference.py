@@ -186,7 +186,7 @@ def make_env(root: Path, *, health: list[int] | None = None, **settings: Any) ->
     sleeps: list[float] = []
     values = {"artifact_root": root, "readiness_attempts": 3, "readiness_backoff": 0.5}
     values.update(settings)
-    hooks = {k: values.pop(k) for k in ("lock", "on_release", "clock") if k in values}
+    hooks = {k: values.pop(k) for k in ("lock", "on_release", "clock", "features") if k in values}
     app = create_app(
         Settings(**values), registry.client(), loader=loader, sleep=sleeps.append, **hooks
     )

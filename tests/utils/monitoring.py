@@ -62,11 +62,21 @@ class MonitoringEnv:
 def make_monitoring(
     *, bus: EventBus | None = None, clock: UTCClock | None = None, **settings: Any
 ) -> MonitoringEnv:
-    """Build a monitoring app on in-memory SQLite that consumes only when told to."""
+    """Build a monitoring app on in-memory SQLite that consumes only when told to.
+
+    ``features=`` gives it a feature store client for drift checks.
+    """
     bus = bus or get_bus()
     clock = clock or UTCClock()
+    features = settings.pop("features", None)
     values: dict[str, Any] = {"database_url": MEMORY_URL, "consume": False, **settings}
-    app = create_app(Settings(**values), bus=lambda: bus, clock=clock, discovery=get_discovery)
+    app = create_app(
+        Settings(**values),
+        bus=lambda: bus,
+        clock=clock,
+        discovery=get_discovery,
+        features=features,
+    )
     return MonitoringEnv(app, clock, bus)
 
 

@@ -1,5 +1,8 @@
 """The platform slice in one process: registry, storage, training, inference and gateway, in order.
 
+The experiments service and the feature store answer on the same transport (training records
+runs and pulls training sets; inference reads online features).
+
 Boot order is staged like a real start-up: the registry is still warming up (every request,
 /health included, answers 503) when the inference service starts; inference's lifespan waits
 for the registry with backed-off /health probes, and the registry finishes warming while it
@@ -51,6 +54,7 @@ from services.training.main import create_app as create_training
 from shared.backends import get_bus, get_storage
 from shared.clients.base import RetryPolicy, ServiceClient, StaticDiscovery
 from shared.clients.experiments import ExperimentsClient
+from shared.clients.features import FeaturesClient
 from shared.clients.inprocess import ASGIBridgeTransport, InProcessTransport
 from shared.clients.registry import RegistryClient
 from shared.clients.storage import StorageClient, StorageServiceStore
@@ -59,11 +63,12 @@ from shared.ml.trainer import TrainResult, train
 from shared.utils.distributed import InMemoryLockFactory
 from shared.utils.timeutils import utcnow
 from tests.utils.experiments import experiments_wsgi_app
+from tests.utils.features import features_wsgi_app
 from tests.utils.storage import MEMORY_URL, start_storage
 from tests.utils.training import StepClock, TickingClock, training_settings
 
 PLATFORM_DB = pytest.mark.django_db(databases="__all__", transaction=True)
-SERVICES = ("registry", "training", "inference", "storage", "experiments")
+SERVICES = ("registry", "training", "inference", "storage", "experiments", "features")
 WARMUP_SECONDS = 1.0
 N_FEATURES = 3
 WARMING_BODY = json.dumps(
@@ -311,12 +316,14 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
         StorageSettings(database_url=MEMORY_URL), get_storage, get_bus, utcnow
     )
     transport.mount("storage", ServedApp(storage, stack))
+    transport.mount("features", features_wsgi_app())
     registry = RegistryClient(client_for("registry", transport))
     inference = create_inference(
         inference_settings(root),
         registry,
         sleep=warming.sleep,
         storage=lambda: storage_port(transport),
+        features=FeaturesClient(client_for("features", transport)),
     )
     transport.mount("inference", ServedApp(inference, stack))
     transport.mount("experiments", experiments_wsgi_app())
@@ -329,6 +336,7 @@ def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
         clock=StepClock(),
         trainer=trainer,
         storage=storage_port(transport),
+        features=FeaturesClient(client_for("features", transport)),
     )
     transport.mount("training", ServedApp(training, stack))
     gw_settings = GatewaySettings(upstreams={name: f"http://{name}" for name in SERVICES})

@@ -201,8 +201,12 @@ def make_training_env(
     trainer: Callable[..., Any] | None = None,
     session_factory: sessionmaker[Session] | None = None,
     settings: dict[str, Any] | None = None,
+    **deps: Any,
 ) -> TrainingEnv:
-    """Build the training app on a private DB and ``tmp_path/artifacts``; doubles by default."""
+    """Build the training app on a private DB and ``tmp_path/artifacts``; doubles by default.
+
+    Other keyword arguments set more of its dependencies (``tracker``, ``features``, ...).
+    """
     root = tmp_path / "artifacts"
     overrides: dict[str, Any] = {
         "registry": registry if registry is not None else FakeRegistry(),
@@ -213,6 +217,7 @@ def make_training_env(
         overrides["trainer"] = trainer
     if session_factory is not None:
         overrides["session_factory"] = session_factory
+    overrides.update(deps)
     app = create_app(training_settings(root, **(settings or {})), **overrides)
     deps: TrainingDeps = app.state.deps
     return TrainingEnv(app, TestClient(app), deps, deps.registry, root)
