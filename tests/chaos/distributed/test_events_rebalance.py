@@ -134,3 +134,15 @@ def test_concurrent_publishers_get_unique_gap_free_offsets():
     assert {(e.value["w"], e.value["i"]) for e in events} == {
         (w, i) for w in range(threads_count) for i in range(per_thread)
     }
+
+
+def test_a_member_silent_for_exactly_its_session_keeps_its_partitions(bus, clock):
+    quiet = bus.subscribe("jobs", group_id="etl")
+    busy = bus.subscribe("jobs", group_id="etl")
+    drain(quiet), drain(busy)
+    clock.advance(SESSION_MS / 1000)
+    busy.poll(max_records=1)
+    assert busy.assignment() == {TopicPartition("jobs", 1)}
+    clock.advance(0.001)
+    busy.poll(max_records=1)
+    assert busy.assignment() == {TopicPartition("jobs", 0), TopicPartition("jobs", 1)}
