@@ -195,3 +195,15 @@ def test_ensure_topics_creates_every_platform_topic_and_is_repeatable():
     schema.ensure_topics(bus)
     schema.ensure_topics(bus)
     assert {t: bus.partition_count(t) for t in bus.list_topics()} == PLATFORM_TOPICS
+
+
+def test_an_envelope_holding_nan_is_never_written_as_json():
+    envelope = schema.EventEnvelope(
+        type=EventType.DRIFT_DETECTED,
+        source="monitoring",
+        data={"model_name": "churn", "feature": "spend", "score": float("nan")},
+        id="4f0c2a3e9d6b4c1a8e7f5d3b2a1c0e9f",
+        occurred_at=datetime(2024, 3, 10, 8, tzinfo=UTC),
+    )
+    with pytest.raises(ValueError):
+        schema.dumps(envelope)

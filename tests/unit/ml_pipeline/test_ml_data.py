@@ -91,3 +91,10 @@ def test_regression_dataset_has_float_targets():
 def test_unknown_dataset_kind_is_refused():
     with pytest.raises(ValidationError, match="unknown dataset kind"):
         make_dataset("images", 30, 2, seed=1)
+
+
+def test_a_single_feature_dataset_is_built_and_none_is_refused():
+    ds = make_dataset("blobs", 12, 1, seed=2)
+    assert ds.X_train.shape[1] == ds.X_val.shape[1] == 1
+    with pytest.raises(ValidationError, match="1 feature"):
+        make_dataset("blobs", 12, 0, seed=2)

@@ -142,3 +142,13 @@ def test_mlp_eval_forward_does_not_change_the_model(batch):
     mlp.eval().forward(batch * 3.0 - 7.0)
     for key, value in before.items():
         assert np.array_equal(mlp.buffers()[key], value), key
+
+
+def test_batchnorm_of_a_feature_that_never_varied_is_finite_and_centred():
+    constant = np.full((6, 2), 3.5, dtype=np.float32)
+    bn = BatchNorm1d(2, momentum=1.0)
+    trained = bn.forward(constant, training=True)
+    served = bn.forward(constant, training=False)
+    for out in (trained, served):
+        assert np.all(np.isfinite(out))
+        np.testing.assert_allclose(out, 0.0, atol=1e-6)
