@@ -205,5 +205,5 @@ def test_an_envelope_holding_nan_is_never_written_as_json():
         id="4f0c2a3e9d6b4c1a8e7f5d3b2a1c0e9f",
         occurred_at=datetime(2024, 3, 10, 8, tzinfo=UTC),
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not JSON compliant"):
         schema.dumps(envelope)
