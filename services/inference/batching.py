@@ -92,10 +92,12 @@ class Batcher:
             if batch.rows >= self.max_rows:
                 self._close(slot, batch)
         if leader:
-            self._waiter(batch.full, self.wait)
-            with self._lock:
-                self._close(slot, batch)
-            self._execute(batch)
+            try:
+                self._waiter(batch.full, self.wait)
+            finally:  # whatever the wait did, the batch runs: its companions wait for it
+                with self._lock:
+                    self._close(slot, batch)
+                self._execute(batch)
         else:
             batch.done.wait()
         if batch.error is not None:
