@@ -158,3 +158,20 @@ def test_lone_prediction_is_answered_at_the_configured_bound(make):
 
     assert served(body) == ("churn", 1, pytest.approx(alone(model, ROWS[:2])))
     assert waiter.timeouts == [0.005]
+
+
+def test_request_waiting_for_companions_holds_its_admission_slot(make):
+    model = recording(1)
+    env, waiter = make({("churn", 1): model}, max_batch_rows=4, max_in_flight=1, max_queued=0)
+    with running(env) as client:
+        deploy_ok(client, "churn", 1)
+        gathering = background(client, "churn", ROWS[:1])
+        bound = waiter.gathering()
+        refused = client.post("/api/v1/models/churn/predict", json={"instances": ROWS[1:2]})
+        bound.set()
+        body = answered(*gathering)
+        admission = client.get("/api/v1/deployments/churn/stats").json()["admission"]
+
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert served(body)[:2] == ("churn", 1)
+    assert (admission["refused"], admission["running"]) == (1, 0)
