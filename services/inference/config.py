@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     follow_promotions: bool = False
     # Largest number of instances accepted in one predict request.
     max_batch_size: int = Field(default=1000, ge=1)
+    # Micro-batching: concurrent predictions of one deployed version share one model call of
+    # at most this many rows (a request of more rows runs alone).
+    max_batch_rows: int = Field(default=64, ge=1)
+    # Milliseconds the first request of a batch waits for companions (a full batch goes at
+    # once); 0 turns batching off: every request calls the model alone.
+    batch_wait_ms: float = Field(default=2.0, ge=0, le=1000)
     # Predictions one replica runs at once; further ones wait in a queue for a slot.
     max_in_flight: int = Field(default=16, ge=1)
     # Predictions that may wait for a slot; with the queue full too, the replica answers 429.

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
 from services.inference.admission import Admission
 from services.inference.artifacts import artifact_path, expected_sha256
+from services.inference.batching import Batcher, Waiter, event_wait
 from services.inference.config import Settings, get_settings
 from services.inference.events import (
     FollowerThread,
@@ -198,6 +199,7 @@ class ModelServer:
         on_release: ReleaseHook | None = None,
         max_batch_size: int = 1000,
         clock: Callable[[], float] = time.perf_counter,
+        batcher: Batcher | None = None,
     ) -> None:
         self.registry = registry
         self.artifact_root = Path(artifact_root)
@@ -209,6 +211,8 @@ class ModelServer:
         self._deployments: dict[str, Deployment] = {}
         self._routing: dict[str, Routing] = {}
         self._clock = clock
+        # Without a batcher every request calls its model alone (wait 0).
+        self.batcher = batcher or Batcher(max_batch_size, 0)
 
     def deploy(self, name: str, version: int, *, stage: str | None = None) -> Deployment:
         """Load ``version`` of ``name`` from the registry and swap it in atomically.
@@ -264,7 +268,7 @@ class ModelServer:
             instances = lookup(list(model.input_schema))
         try:
             X = records_to_matrix(instances, model.input_schema, max_rows=self.max_batch_size)
-            predictions = format_predictions(model, X)
+            predictions = self.batcher.predict(deployment.key, model, X)
         except Exception:
             with self._lock:
                 deployment.errors += 1
@@ -676,6 +680,7 @@ def create_app(
     clock: Callable[[], float] = time.perf_counter,
     storage: Callable[[], ObjectStore] | None = None,
     features: OnlineFeatures | None = None,
+    batch_waiter: Waiter = event_wait,
 ) -> FastAPI:
     """Build the inference app; its lifespan waits for the registry before serving."""
     settings = settings or get_settings()
@@ -702,6 +707,9 @@ def create_app(
         on_release=on_release,
         max_batch_size=settings.max_batch_size,
         clock=clock,
+        batcher=Batcher(
+            settings.max_batch_rows, settings.batch_wait_ms / 1000, waiter=batch_waiter
+        ),
     )
     admission = Admission(
         settings.max_in_flight,

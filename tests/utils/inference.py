@@ -186,7 +186,11 @@ def make_env(root: Path, *, health: list[int] | None = None, **settings: Any) ->
     sleeps: list[float] = []
     values = {"artifact_root": root, "readiness_attempts": 3, "readiness_backoff": 0.5}
     values.update(settings)
-    hooks = {k: values.pop(k) for k in ("lock", "on_release", "clock", "features") if k in values}
+    hooks = {
+        k: values.pop(k)
+        for k in ("lock", "on_release", "clock", "features", "batch_waiter")
+        if k in values
+    }
     app = create_app(
         Settings(**values), registry.client(), loader=loader, sleep=sleeps.append, **hooks
     )
@@ -243,3 +247,71 @@ def served_version(client: TestClient, name: str, key: str | None, rows: Any = N
     response = client.post(f"/api/v1/models/{name}/predict", json=body)
     assert response.status_code == 200, response.text
     return int(response.json()["version"])
+
+
+class RecordingArtifact(ModelArtifact):
+    """A model that records how many rows each of its predict calls received."""
+
+    def record(self) -> RecordingArtifact:
+        self.calls: list[int] = []
+        return self
+
+    def predict(self, X):
+        self.calls.append(len(X))
+        return super().predict(X)
+
+
+def recording(seed: int) -> RecordingArtifact:
+    """Return a seeded linear model over FEATURES that records its calls."""
+    plain = make_artifact("linear", seed=seed)
+    return RecordingArtifact(plain.kind, plain.weights, plain.input_schema, plain.metadata).record()
+
+
+def load_instead(env: InferenceEnv, models: dict[tuple[str, int], ModelArtifact]) -> None:
+    """Make the app load ``models`` by (name, version) instead of the published files."""
+    real = env.loader.inner
+
+    def loader(path: Path, expected_sha256: str | None = None, **kw: Any) -> ModelArtifact:
+        found = models.get((path.parent.parent.name, int(path.parent.name[1:])))
+        return found or real(path, expected_sha256, **kw)
+
+    env.loader.inner = loader
+
+
+class HeldWaiter:
+    """Batch waiter for tests: each bounded wait lasts until its batch fills.
+
+    The test ends a wait early by setting the event it was handed (the bound running out);
+    ``waits`` holds those events and ``timeouts`` the bounds asked for, in order.
+    """
+
+    def __init__(self, bound: float = 5.0) -> None:
+        self.bound = bound
+        self.waits: list[threading.Event] = []
+        self.timeouts: list[float] = []
+        self._started = threading.Semaphore(0)
+        self._seen = 0
+
+    def __call__(self, full: threading.Event, timeout: float) -> bool:
+        self.timeouts.append(timeout)
+        self.waits.append(full)
+        self._started.release()
+        assert full.wait(self.bound), "the batch never filled and the test never ended its wait"
+        return True
+
+    def gathering(self) -> threading.Event:
+        """Return the event of the next batch that starts waiting for companions."""
+        assert self._started.acquire(timeout=self.bound), "no batch started waiting"
+        self._seen += 1
+        return self.waits[self._seen - 1]
+
+
+class LapsingWaiter:
+    """Batch waiter for tests: every bound runs out at once, with no companion arriving."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[float] = []
+
+    def __call__(self, full: threading.Event, timeout: float) -> bool:
+        self.timeouts.append(timeout)
+        return full.is_set()
