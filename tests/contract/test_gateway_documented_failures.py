@@ -27,3 +27,10 @@ def test_an_unreachable_upstream_answers_a_documented_503_problem():
     response = env.client.get("/api/scheduler/api/v1/objects")
     assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)
     assert PROBLEM in document["paths"][PROXY]["get"]["responses"]["503"]["content"]
+
+
+def test_the_documented_failures_say_what_went_wrong_upstream():
+    env = make_gateway_env()
+    responses = env.client.get("/openapi.json").json()["paths"][PROXY]["get"]["responses"]
+    assert responses["502"]["description"] == "An upstream service failed"
+    assert responses["504"]["description"] == "An upstream service timed out"

@@ -90,3 +90,11 @@ def test_elasticsearch_adapter_translates_sort_fields():
     [(_, kwargs)] = client.called("search")
     assert kwargs["sort"] == [{"created_at": {"order": "desc"}}, {"name": {"order": "asc"}}]
     assert kwargs["query"] == {"match_all": {}}
+
+
+def test_a_timed_out_search_request_is_not_sent_again_behind_the_callers_back():
+    # Each caller bounds its own wait; a transport retry on timeout would double it.
+    config = ElasticsearchSearchIndex(url="http://search:9200").client_config()
+    assert config["hosts"] == ["http://search:9200"]
+    assert config["retry_on_timeout"] is False
+    assert config["request_timeout"] > 0

@@ -107,3 +107,12 @@ def test_owner_of_one_visible_character_is_accepted(env):
     response = env.client.post(MODELS_URL, json=model_payload(name="tiny-owner", owner="q"))
     assert response.status_code == 201, response.text
     assert response.json()["owner"] == "q"
+
+
+def test_a_refusal_names_its_first_field_error_and_counts_the_rest(env):
+    body = model_payload(name="x", owner="", description="d" * 2001)
+    response = env.client.post(MODELS_URL, json=body)
+    assert response.status_code == 422
+    detail, errors = response.json()["detail"], response.json()["details"]
+    assert len(errors) == 3
+    assert detail.endswith(" (and 2 more)")

@@ -1,10 +1,13 @@
 """Synthetic datasets, splits, standardisation and mini-batch iteration."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from shared.errors import ValidationError
 from shared.ml.data import BatchIterator, Standardizer, make_dataset, train_val_split
+from shared.ml.trainer import TrainConfig, train
 
 pytestmark = pytest.mark.training
 
@@ -98,3 +101,11 @@ def test_a_single_feature_dataset_is_built_and_none_is_refused():
     assert ds.X_train.shape[1] == ds.X_val.shape[1] == 1
     with pytest.raises(ValidationError, match="1 feature"):
         make_dataset("blobs", 12, 0, seed=2)
+
+
+def test_logistic_regression_refuses_more_than_two_classes():
+    ds = make_dataset("blobs", 30, 2, seed=3)
+    three = replace(ds, y_train=np.arange(len(ds.y_train)) % 3, n_classes=3)
+    assert three.task == "classification"
+    with pytest.raises(ValidationError, match="logistic"):
+        train(TrainConfig(model="logistic"), three, seed=1)

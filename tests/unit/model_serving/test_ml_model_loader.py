@@ -160,3 +160,41 @@ def test_numpy_parses_array_headers_only_under_the_read_lock(tmp_path, monkeypat
     assert len(held) == len(artifact.weights) + 3  # header + normalisation arrays
     assert all(held)
     assert not archive.NPZ_READ_LOCK.locked()
+
+
+def scaling_mlp(running_var: float) -> ModelArtifact:
+    """One hidden unit copying feature 0 through batch norm, then a linear read-out of it."""
+    one = np.ones((1,), dtype=np.float32)
+    weights = {
+        "dense0.W": np.array([[1.0], [0.0], [0.0]], dtype=np.float32),
+        "dense0.b": np.zeros(1, dtype=np.float32),
+        "bn0.gamma": one,
+        "bn0.beta": np.zeros(1, dtype=np.float32),
+        "bn0.running_mean": np.zeros(1, dtype=np.float32),
+        "bn0.running_var": np.array([running_var], dtype=np.float32),
+        "dense1.W": np.array([[1.0]], dtype=np.float32),
+        "dense1.b": np.zeros(1, dtype=np.float32),
+    }
+    arch = {"hidden": [1], "batchnorm": True, "bn_eps": 0.0, "output": "linear", "n_outputs": 1}
+    return ModelArtifact("mlp", weights, list(SCHEMA), {"architecture": arch, "task": "regression"})
+
+
+def test_served_batch_norm_divides_by_the_running_standard_deviation():
+    X = np.array([[6.0, 0.0, 0.0], [-2.0, 0.0, 0.0]], dtype=np.float32)
+    np.testing.assert_allclose(scaling_mlp(running_var=4.0).predict(X).ravel(), [3.0, 0.0])
+
+
+def test_a_single_row_given_flat_is_one_prediction():
+    artifact = logistic_artifact()
+    row = sample_inputs(1)[0]
+    assert row.ndim == 1
+    np.testing.assert_array_equal(artifact.predict(row), artifact.predict(row.reshape(1, -1)))
+    assert artifact.predict(row).shape == (1,)
+
+
+def test_class_probabilities_stay_finite_for_very_confident_logits():
+    artifact = mlp_artifact()
+    artifact.weights["dense1.W"] = artifact.weights["dense1.W"] * np.float32(1e4)
+    probabilities = artifact.predict_proba(sample_inputs())
+    assert np.all(np.isfinite(probabilities))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
