@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ValidationError
-from shared.storage.base import MIN_PART_SIZE, ChecksumMismatchError
+from shared.storage.base import (
+    MIN_PART_SIZE,
+    ChecksumMismatchError,
+    validate_object_name,
+    validate_part_size,
+)
 from shared.storage.memory import InMemoryObjectStore
 from tests.utils.infra_contracts import ObjectStoreContract
 
@@ -62,3 +67,12 @@ def test_invalid_bucket_names_are_refused(bucket):
 def test_invalid_object_names_are_refused(store, name):
     with pytest.raises(ValidationError):
         store.put("synapse-artifacts", name, b"x")
+
+
+def test_s3_limits_bound_the_part_size_and_object_names_may_hold_spaces():
+    assert validate_part_size(5 * 1024**3) == 5 * 1024**3
+    with pytest.raises(ValidationError, match="part_size"):
+        validate_part_size(5 * 1024**3 + 1)
+    assert validate_object_name("reports/q1 summary.csv") == "reports/q1 summary.csv"
+    with pytest.raises(ValidationError):
+        validate_object_name("reports/q1\x1fsummary.csv")
