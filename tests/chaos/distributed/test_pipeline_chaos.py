@@ -157,7 +157,7 @@ def test_batch_redelivered_after_the_trigger_crashed_starts_each_run_once(env) -
         env.trigger.drain()
     runs = env.trigger.drain()
     assert len(runs) == 2 and len(set(runs)) == 2
-    assert env.recorder.calls["publish"] == 2
+    assert env.recorder.calls["fit"] == 2
     assert env.client.get("/api/v1/pipelines/daily/runs").json()["total"] == 2
 
 
