@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.monitoring.alerts import evaluate
@@ -197,33 +196,3 @@ class Ingestor:
             publish_event(self.bus(), make_event(kind, data, source=SOURCE, clock=self.clock))
         except SynapseError as exc:
             logger.warning("could not announce %s: %s", kind.value, exc.message)
-
-
-class IngestThread:
-    """Poll the bus in the background while the app runs."""
-
-    def __init__(self, ingestor: Ingestor, interval: float) -> None:
-        self.ingestor = ingestor
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="monitoring-ingest", daemon=True)
-
-    def start(self) -> None:
-        """Start polling."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop polling and leave the group."""
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self.ingestor.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                stored = self.ingestor.poll_once()
-            except (SynapseError, SQLAlchemyError) as exc:
-                logger.warning("ingest failed, retrying: %s", exc)
-                stored = 0
-            if not stored:
-                self._stop.wait(self.interval)

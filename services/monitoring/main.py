@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.monitoring.alerts import PREDICTION, Announce
 from services.monitoring.config import Settings, get_settings
 from services.monitoring.drift import apply_report
-from services.monitoring.events import Ingestor, IngestThread
+from services.monitoring.events import Ingestor
 from services.monitoring.exposition import render_metrics
 from services.monitoring.histograms import Histogram, percentile
 from services.monitoring.schemas import (
@@ -53,6 +53,7 @@ from shared.clients.features import FeatureDrift, FeaturesClient
 from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.events.base import EventBus
+from shared.events.polling import PollingThread
 from shared.events.schema import EventType
 from shared.problems import problems
 from shared.readiness import schema_check
@@ -364,7 +365,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        thread = IngestThread(ingestor, settings.poll_interval) if settings.consume else None
+        thread = (
+            PollingThread(
+                "monitoring-ingest", ingestor.poll_once, ingestor.close, settings.poll_interval
+            )
+            if settings.consume
+            else None
+        )
         if thread is not None:
             thread.start()
         try:

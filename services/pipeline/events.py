@@ -12,10 +12,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from services.pipeline.runs import RunEngine
-from shared.errors import NotFoundError, SynapseError, ValidationError
+from shared.errors import NotFoundError, ValidationError
 from shared.events.base import Consumer, Event, EventBus
 from shared.events.schema import EventType, read_event
 
@@ -101,33 +99,3 @@ class DatasetTrigger:
             return self.engine.trigger(envelope.data["dataset"], envelope.data["version"])
         except NotFoundError:
             return []
-
-
-class TriggerThread:
-    """Poll the bus in the background while the app runs."""
-
-    def __init__(self, trigger: DatasetTrigger, interval: float) -> None:
-        self.trigger = trigger
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pipeline-trigger", daemon=True)
-
-    def start(self) -> None:
-        """Start polling."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop polling and leave the group."""
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self.trigger.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                started = self.trigger.poll_once()
-            except (SynapseError, SQLAlchemyError) as exc:
-                logger.warning("trigger failed, retrying: %s", exc)
-                started = []
-            if not started:
-                self._stop.wait(self.interval)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.pipeline.catalog import Catalog
 from services.pipeline.celery_app import make_celery_app
 from services.pipeline.config import Settings, get_settings
-from services.pipeline.events import DatasetTrigger, TriggerThread
+from services.pipeline.events import DatasetTrigger
 from services.pipeline.executors import Executor, StorageDatasetReader, default_executors
 from services.pipeline.runs import RetryPolicy, RunEngine
 from services.pipeline.schemas import (
@@ -45,6 +45,7 @@ from shared.clients.training import TrainingClient
 from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.errors import ValidationError
 from shared.events.base import EventBus
+from shared.events.polling import PollingThread
 from shared.problems import problems
 from shared.readiness import schema_check
 from shared.utils.timeutils import utcnow
@@ -213,7 +214,14 @@ def create_app(
         service: PipelineService = app.state.pipelines
         consume = app.state.settings.consume
         thread = (
-            TriggerThread(service.trigger, app.state.settings.poll_interval) if consume else None
+            PollingThread(
+                "pipeline-trigger",
+                service.trigger.poll_once,
+                service.trigger.close,
+                app.state.settings.poll_interval,
+            )
+            if consume
+            else None
         )
         if thread is not None:
             thread.start()

@@ -2,9 +2,10 @@
 
 import pytest
 
-from services.training.celery_app import BrokerConfigError, make_celery_app, validate_broker_url
+from services.training.celery_app import make_celery_app
 from services.training.config import Settings
 from services.training.tasks import RUN_JOB, dispatch_run_job
+from shared.celery_apps import BrokerConfigError, validate_broker_url
 
 pytestmark = pytest.mark.training
 
