@@ -70,6 +70,9 @@ class StepRunRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     output: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # What an unfinished step recorded to resume from (a submitted job's id): its later
+    # attempts, and a worker taking it over, continue from there instead of starting again.
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
