@@ -8,6 +8,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RUN = uuid.uuid4().hex[:8]
+# The Celery queue the live pipeline worker (infra/tests/live/pipeline_worker.py) consumes.
+PIPELINE_QUEUE_VARIABLE = "SYNAPSE_LIVE_PIPELINE_QUEUE"
 _counter = itertools.count()
 
 
