@@ -124,9 +124,9 @@ def worker(api, pipeline_env, tmp_path_factory) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        celery.connection_for_write().default_channel.client.delete(
-            pipeline_env[QUEUE_VARIABLE], f"_kombu.binding.{pipeline_env[QUEUE_VARIABLE]}"
-        )
+        queue = pipeline_env[QUEUE_VARIABLE]
+        with celery.connection_for_write() as connection:
+            connection.default_channel.client.delete(queue, f"_kombu.binding.{queue}")
 
 
 def jsonl(records: list[dict[str, Any]]) -> bytes:
