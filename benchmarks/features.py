@@ -216,6 +216,8 @@ def point_in_time(api: httpx.Client, label: str, entities: int, join_rows: int) 
             seconds.append(time.perf_counter() - began)
             answered += len(answer["rows"])
         total = sum(seconds)
+        if not seconds:
+            return
         print(
             f"point-in-time join, {label:<12} {answered:>7} entity rows over {stored} stored: "
             f"{total:6.2f} s  {answered / total:8.0f} rows/s  "
@@ -281,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entities", type=int, default=1000, help="entities in the store")
     parser.add_argument("--join-rows", type=int, default=100_000, help="entity rows to join")
     args = parser.parse_args(argv)
-    if args.entities < max(ONLINE_BATCHES):
-        parser.error(f"--entities must be at least {max(ONLINE_BATCHES)}")
+    if args.entities < max(ONLINE_BATCHES) or args.calls < 1 or args.join_rows < 0:
+        parser.error(f"give --entities >= {max(ONLINE_BATCHES)}, --calls >= 1, --join-rows >= 0")
     run(args.calls, args.entities, args.join_rows)
     return 0
