@@ -21,6 +21,8 @@ from shared.db import make_engine
 from shared.infra_settings import InfraSettings, sqlalchemy_url
 
 RUN = uuid.uuid4().hex[:8]
+# The Celery queue the live pipeline worker (infra/tests/live/pipeline_worker.py) consumes.
+PIPELINE_QUEUE_VARIABLE = "SYNAPSE_LIVE_PIPELINE_QUEUE"
 _counter = itertools.count()
 
 
