@@ -13,8 +13,12 @@ from shared.infra_settings import InfraSettings
 from shared.utils.distributed import RedisLockFactory
 from tests.utils.infra_contracts import CacheContract
 
-# fork: the children inherit the parent's imports, so they start in milliseconds.
-FORK = multiprocessing.get_context("fork")
+# spawn, not fork: earlier tests leave client threads running (Kafka heartbeats), and a child
+# forked while one of them holds a libc lock hangs in its first name lookup. Children are
+# daemons, so a stuck one can never keep the test run from ending.
+SPAWN = multiprocessing.get_context("spawn")
+# Bounds of each wait, in seconds: a spawned child imports the platform before it acts.
+START = 60
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,7 @@ def hold_lock(url: str, name: str, held, release, done) -> None:
     lock = RedisLockFactory(url=url)(name, ttl=10)
     assert lock.acquire(timeout=5)
     held.set()
-    release.wait(5)
+    release.wait(START)
     lock.release()
     done.set()
 
@@ -66,7 +70,7 @@ def try_lock(url: str, name: str, results, proceed) -> None:
     """Child process: try once while the lock is held, then wait for it after being told to."""
     lock = RedisLockFactory(url=url)(name, ttl=10)
     results.put(("while held", lock.acquire(timeout=0)))
-    proceed.wait(5)
+    proceed.wait(START)
     got = lock.acquire(timeout=5)
     results.put(("after release", got, lock.owner() == lock.token))
     if got:
@@ -75,20 +79,20 @@ def try_lock(url: str, name: str, results, proceed) -> None:
 
 def test_lock_is_exclusive_across_processes(infra_settings):
     url, name = infra_settings.redis_url, unique("model")
-    held, release, done, proceed = (FORK.Event() for _ in range(4))
-    results = FORK.Queue()
-    holder = FORK.Process(target=hold_lock, args=(url, name, held, release, done))
-    waiter = FORK.Process(target=try_lock, args=(url, name, results, proceed))
+    held, release, done, proceed = (SPAWN.Event() for _ in range(4))
+    results = SPAWN.Queue()
+    holder = SPAWN.Process(target=hold_lock, args=(url, name, held, release, done), daemon=True)
+    waiter = SPAWN.Process(target=try_lock, args=(url, name, results, proceed), daemon=True)
     holder.start()
-    assert held.wait(5), "holder never took the lock"
+    assert held.wait(START), "holder never took the lock"
     waiter.start()
-    assert results.get(timeout=5) == ("while held", False)
+    assert results.get(timeout=START) == ("while held", False)
     release.set()
     assert done.wait(5)
     proceed.set()
     assert results.get(timeout=5) == ("after release", True, True)
     for process in (holder, waiter):
-        process.join(5)
+        process.join(START)
         assert process.exitcode == 0
 
 
@@ -96,7 +100,7 @@ def add_under_lock(url: str, name: str, counter: str, rounds: int, start) -> Non
     """Child process: read-modify-write a counter `rounds` times, each under the lock."""
     factory = RedisLockFactory(url=url, poll_interval=0.001)
     client = factory.client
-    start.wait(5)
+    start.wait(START)
     for _ in range(rounds):
         with factory(name, ttl=5):
             value = int(client.get(counter) or 0)
@@ -105,15 +109,16 @@ def add_under_lock(url: str, name: str, counter: str, rounds: int, start) -> Non
 
 def test_lock_serialises_read_modify_write_from_two_processes(infra_settings):
     url, name, counter = infra_settings.redis_url, unique("counter-lock"), unique("counter")
-    start = FORK.Event()
+    start = SPAWN.Barrier(3)  # both workers and this test: the rounds begin together
     workers = [
-        FORK.Process(target=add_under_lock, args=(url, name, counter, 25, start)) for _ in range(2)
+        SPAWN.Process(target=add_under_lock, args=(url, name, counter, 25, start), daemon=True)
+        for _ in range(2)
     ]
     for worker in workers:
         worker.start()
-    start.set()
+    start.wait(START)
     for worker in workers:
-        worker.join(10)
+        worker.join(START)
         assert worker.exitcode == 0
     client = RedisLockFactory(url=url).client
     try:

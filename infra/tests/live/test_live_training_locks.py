@@ -12,8 +12,12 @@ from services.training.config import Settings
 from services.training.main import create_worker_app, lock_name
 from shared.backends import get_locks, reset_backends
 
-# fork: the children inherit the parent's imports and environment, so they start at once.
-FORK = multiprocessing.get_context("fork")
+# spawn, not fork: earlier tests leave client threads running (Kafka heartbeats), and a child
+# forked while one of them holds a libc lock hangs in its first name lookup. Children are
+# daemons, so a stuck one can never keep the test run from ending.
+SPAWN = multiprocessing.get_context("spawn")
+# Bounds of each wait, in seconds: a spawned child imports the platform before it acts.
+START = 60
 
 
 @pytest.fixture
@@ -32,17 +36,17 @@ def hold_model_lock(model: str, held, release, done) -> None:
     lock = get_locks()(lock_name(model), ttl=10)
     assert lock.acquire(timeout=5)
     held.set()
-    release.wait(5)
+    release.wait(START)
     lock.release()
     done.set()
 
 
 def test_a_second_worker_process_waits_for_the_model_lock_of_the_first(stack_locks):
     model = unique("churn")
-    held, release, done = (FORK.Event() for _ in range(3))
-    holder = FORK.Process(target=hold_model_lock, args=(model, held, release, done))
+    held, release, done = (SPAWN.Event() for _ in range(3))
+    holder = SPAWN.Process(target=hold_model_lock, args=(model, held, release, done), daemon=True)
     holder.start()
-    assert held.wait(5), "the first worker process never took the lock"
+    assert held.wait(START), "the first worker process never took the lock"
     create_worker_app(Settings())
     lock = get_locks()(lock_name(model), ttl=10)
     assert lock.acquire(timeout=0) is False
@@ -50,5 +54,5 @@ def test_a_second_worker_process_waits_for_the_model_lock_of_the_first(stack_loc
     assert done.wait(5)
     assert lock.acquire(timeout=5)
     lock.release()
-    holder.join(5)
+    holder.join(START)
     assert holder.exitcode == 0
