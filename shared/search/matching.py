@@ -147,6 +147,8 @@ def matches(
         return True
     if kind == "bool":
         return _bool(body, source, mapping)
+    if kind == "nested":
+        return _nested(body, source, mapping)
     key = {"term": "value", "terms": "values", "match": "query", "range": "range"}.get(kind)
     if key is None:
         raise ValidationError(f"unsupported query clause {kind!r}")
@@ -163,6 +165,26 @@ def matches(
     if kind == "match":
         return _match(field_type, spec, have)
     return _range(field_type, body[field_name], have)
+
+
+def _nested(body: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping[str, Any]) -> bool:
+    """Match when one object of the nested field matches the whole inner query on its own."""
+    if not isinstance(body, Mapping) or "path" not in body or "query" not in body:
+        raise ValidationError("a nested query needs a path and a query")
+    parts, props, spec = str(body["path"]).split("."), mapping.get("properties", {}), None
+    for part in parts:
+        spec = props.get(part) or {}
+        props = spec.get("properties", {})
+    if not spec or spec.get("type") != "nested":
+        raise ValidationError(f"[nested] failed to find nested object under path [{body['path']}]")
+    for item in source_values(source, parts):
+        if isinstance(item, Mapping):
+            wrapped: Any = item
+            for part in reversed(parts):
+                wrapped = {part: wrapped}
+            if matches(body["query"], wrapped, mapping):
+                return True
+    return False
 
 
 def _terms(body: Mapping[str, Any]) -> dict[str, Any]:
