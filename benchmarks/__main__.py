@@ -1,4 +1,4 @@
-"""Entry point: ``python -m benchmarks serving|storage``."""
+"""Entry point: ``python -m benchmarks serving|storage|monitoring|experiments``."""
 
 import sys
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
+from benchmarks import tracking
 from services.inference.predictions import format_predictions
 from shared.ml.feature_utils import records_to_matrix
 from shared.ml.model_loader import load_model
@@ -214,12 +215,22 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--requests", type=int, default=300)
     store = sub.add_parser("storage", help="upload/download rates")
     store.add_argument("--mib", type=int, default=16)
+    monitor = sub.add_parser("monitoring", help="metric points ingested per second")
+    monitor.add_argument("--events", type=int, default=2000)
+    monitor.add_argument("--metrics", type=int, default=10)
+    runs = sub.add_parser("experiments", help="run-search latency over many runs")
+    runs.add_argument("--runs", type=int, default=10_000)
+    runs.add_argument("--queries", type=int, default=200)
     args = parser.parse_args(argv)
     try:
         if args.command == "serving":
             serving(args.requests)
-        else:
+        elif args.command == "storage":
             storage(args.mib)
+        elif args.command == "monitoring":
+            tracking.monitoring(args.events, args.metrics)
+        else:
+            tracking.experiments(args.runs, args.queries)
     except httpx.ConnectError as exc:
         sys.exit(f"cannot reach the platform ({exc}); start it with `make up`")
     return 0
