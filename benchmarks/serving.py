@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     monitor.add_argument("--metrics", type=int, default=10)
     runs = sub.add_parser("experiments", help="run-search latency over many runs")
     runs.add_argument("--runs", type=int, default=10_000)
-    runs.add_argument("--queries", type=int, default=200)
+    runs.add_argument("--queries", type=int, default=20)
     args = parser.parse_args(argv)
     try:
         if args.command == "serving":
