@@ -19,6 +19,7 @@ requests). The scratch index is deleted afterwards.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import os
 import random
@@ -286,3 +287,29 @@ def experiments(runs: int, queries: int) -> None:
     # A generous timeout: the first search after a bulk fill may take the server seconds.
     index = ElasticsearchSearchIndex(url=InfraSettings().elasticsearch_url, request_timeout=120)
     time_searches("Elasticsearch", index, runs, queries)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the monitoring or the experiments benchmark."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    monitor = sub.add_parser("monitoring", help="metric points ingested per second")
+    monitor.add_argument("--events", type=positive, default=2000, help="completed jobs")
+    monitor.add_argument("--metrics", type=positive, default=10, help="metrics per job")
+    runs = sub.add_parser("experiments", help="run-search latency over many runs")
+    runs.add_argument("--runs", type=positive, default=10_000, help="run documents")
+    runs.add_argument("--queries", type=positive, default=20, help="timed requests per filter")
+    args = parser.parse_args(argv)
+    if args.command == "monitoring":
+        monitoring(args.events, args.metrics)
+    else:
+        experiments(args.runs, args.queries)
+    return 0
+
+
+def positive(text: str) -> int:
+    """Return a positive integer option, or refuse it."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

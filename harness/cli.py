@@ -2,7 +2,7 @@
 
 Usage:
     python -m harness probe ID[,ID...] [--heldout] [--full] [--no-cache] [--jobs N]
-    python -m harness record ID[,ID...] | --all [--full] [--no-cache] [--jobs N]
+    python -m harness record ID[,ID...] | --all [--since REV] [--full] [--no-cache] [--jobs N]
     python -m harness build --out DIR [--bugs all|none|ID,...|tier:setup|tier:1|tier:2|random:N]
                             [--seed S]
     python -m harness solve DIR
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     record = sub.add_parser("record", help="probe each bug alone and write its fails array")
     record.add_argument("bugs", nargs="?", help="ID[,ID...]")
     record.add_argument("--all", action="store_true", help="every bug in the catalogue")
+    record.add_argument(
+        "--since",
+        metavar="REV",
+        help="run only the tests of modules changed since REV; other records are kept",
+    )
     _run_options(record)
     build = sub.add_parser("build", help="build the agent environment tree")
     build.add_argument("--out", type=Path, required=True)

@@ -110,6 +110,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.all == bool(args.bugs):
         raise UsageProblem("give bug IDs or --all (not both)")
     bugs = list(catalogue.values()) if args.all else select(catalogue, args.bugs)
+    if args.since:
+        return _record_since(args, bugs)
+    return _record_runs(args, catalogue, bugs)
+
+
+def _record_runs(args: argparse.Namespace, catalogue: dict[str, Bug], bugs: list[Bug]) -> int:
+    """Probe each bug alone (and all together with ``--all``) and write what fails."""
     extra = [Probe(bugs)] if args.all else []
     singles = selected_probes(args.root, [[b] for b in bugs], load_map(args.root, args.full))
     probes = [Probe([]), *extra, *singles]
@@ -135,6 +142,79 @@ def cmd_record(args: argparse.Namespace) -> int:
         changed = record_fails(bug.path, fails)
         flag = "updated" if changed else "unchanged"
         print(f"{bug.id}: {len(fails)} failing test(s), {flag}")
+        if not fails:
+            print(f"{bug.id}: warning: no test fails with this bug alone")
+            status = 1
+    return status
+
+
+def changed_test_files(root: Path, rev: str) -> set[str]:
+    """Return the test modules that differ from ``rev`` in the working tree, new ones too."""
+    git = ["git", "-C", str(root)]
+    try:
+        diff = subprocess.run(
+            [*git, "diff", "--name-only", rev, "--", "tests"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        new = subprocess.run(
+            [*git, "ls-files", "--others", "--exclude-standard", "--", "tests"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except subprocess.CalledProcessError as exc:
+        raise UsageProblem(f"cannot compare the tests with {rev}: {exc.stderr.strip()}") from exc
+    return {f for f in diff + new if Path(f).name.startswith("test_") and f.endswith(".py")}
+
+
+def updated_fails(
+    recorded: tuple[str, ...], collected: set[str], scope: set[str], found: list[str]
+) -> list[str]:
+    """Return a bug's fails after a run of the tests in ``scope``.
+
+    Tests in scope take their new outcome (``found``: those that failed), tests no longer
+    collected leave, and every other recorded test keeps its record.
+    """
+    kept = {t for t in recorded if t in collected and t not in scope}
+    return sorted(kept | set(found))
+
+
+def _record_since(args: argparse.Namespace, bugs: list[Bug]) -> int:
+    """Record each bug's outcome on the tests of modules changed since ``--since``."""
+    from harness.collect import collect_main
+
+    collected = set(collect_main(args.root))
+    files = changed_test_files(args.root, args.since)
+    scope = {t for t in collected if t.split("::")[0] in files}
+    print(f"{len(files)} changed test module(s), {len(scope)} test(s)")
+    singles = selected_probes(args.root, [[b] for b in bugs], load_map(args.root, args.full))
+    chosen = {
+        probe.bugs[0].id: sorted(scope if probe.tests is None else scope & set(probe.tests))
+        for probe in singles
+    }
+    runs = [Probe([b], chosen[b.id]) for b in bugs if chosen[b.id]]
+    results = probe_many(
+        args.root, [Probe([], sorted(scope)), *runs], args.jobs, cache=not args.no_cache
+    )
+    baseline, status = results[0], 0
+    if baseline.failing:
+        print(f"warning: {len(baseline.failing)} test(s) fail on main; they are left out")
+    outcome = {run.bugs[0].id: result for run, result in zip(runs, results[1:], strict=True)}
+    for bug in bugs:
+        result = outcome.get(bug.id)
+        if result is not None and result.error:
+            print(f"{bug.id}: not recorded: {result.error}")
+            status = 1
+            continue
+        found = new_failures(result, baseline) if result is not None else []
+        fails = updated_fails(bug.fails, collected, scope, found)
+        if bug.path is None:
+            raise UsageProblem(f"{bug.id}: not loaded from a file, so it cannot be recorded")
+        flag = "updated" if record_fails(bug.path, fails) else "unchanged"
+        ran = len(chosen[bug.id])
+        print(f"{bug.id}: {len(found)} of {ran} run test(s) fail; {len(fails)} in all, {flag}")
         if not fails:
             print(f"{bug.id}: warning: no test fails with this bug alone")
             status = 1

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
-from harness.catalogue import Bug, sort_key
+from harness.catalogue import Bug, Edit, sort_key
 from harness.plant import PlantError, apply_edit, read_text
 
 # Bugs the agent-facing README places in key files (each needs an edit in each listed file).
@@ -24,6 +25,11 @@ CATEGORY_COUNTS = dict(
     zip("LMABCDEFGHIJK", (15, 10, 10, 10, 8, 10, 8, 10, 6, 8, 10, 7, 8), strict=True)
 )
 MIN_CHAIN_DEPTH = 7
+# Shares of the non-setup bugs (issue 8, point 2): no unit test fails for them, and they need
+# edits in two or more places (a changed import alone does not make a second place).
+MIN_FLOW_ONLY_SHARE = 0.40
+MIN_COORDINATED_SHARE = 0.25
+_IMPORT_LINE = re.compile(r"^(from\s+\S+\s+import\b|import\s|\)$|\($|[\w, ]+,$)")
 
 
 def known_services(root: Path) -> set[str]:
@@ -116,6 +122,55 @@ def check_brief(bugs: dict[str, Bug]) -> list[str]:
     return problems
 
 
+def is_flow_only(bug: Bug) -> bool:
+    """Return whether the bug's recorded failures are all outside ``tests/unit/``."""
+    return not any(test.startswith("tests/unit/") for test in bug.fails)
+
+
+def _changes_code(edit: Edit) -> bool:
+    """Return whether an edit changes a line other than an import."""
+    head, tail = edit.unchanged_ends()
+    changed = []
+    for text in (edit.before, edit.after):
+        lines = text.splitlines()
+        changed += lines[head : len(lines) - tail]
+    return any(line.strip() and not _IMPORT_LINE.match(line.strip()) for line in changed)
+
+
+def is_coordinated(bug: Bug) -> bool:
+    """Return whether the bug changes code in two or more places (imports aside)."""
+    return sum(_changes_code(edit) for edit in bug.edits) >= 2
+
+
+def _shares(bugs: dict[str, Bug]) -> list[tuple[str, int, int, float]]:
+    """Return (what, count, of, minimum) for the flow-only and coordinated non-L bugs."""
+    core = [b for b in bugs.values() if b.category != "L"]
+    return [
+        (
+            "flow-only (no unit test fails)",
+            sum(map(is_flow_only, core)),
+            len(core),
+            MIN_FLOW_ONLY_SHARE,
+        ),
+        (
+            "coordinated (edits in two or more places)",
+            sum(map(is_coordinated, core)),
+            len(core),
+            MIN_COORDINATED_SHARE,
+        ),
+    ]
+
+
+def check_shares(bugs: dict[str, Bug]) -> list[str]:
+    """Return a problem for each share of the non-L bugs below the brief's minimum."""
+    return [
+        f"{what}: {count} of {total} non-L bugs ({count / total:.0%}); the brief asks for "
+        f"at least {minimum:.0%}"
+        for what, count, total, minimum in _shares(bugs)
+        if total and count < minimum * total
+    ]
+
+
 def catalogue_info(bugs: dict[str, Bug]) -> list[str]:
     """Return informational lines: category counts against the brief and chain depth."""
     counts = {c: sum(b.category == c for b in bugs.values()) for c in CATEGORY_COUNTS}
@@ -123,6 +178,11 @@ def catalogue_info(bugs: dict[str, Bug]) -> list[str]:
     lines = [f"{len(bugs)} bugs; longest dependency chain {chain_depth(bugs)} deep"]
     if short:
         lines.append("category counts differ from the brief: " + ", ".join(short))
+    lines += [
+        f"{what}: {count} of {total} non-L bugs ({count / total:.0%})"
+        for what, count, total, _ in _shares(bugs)
+        if total
+    ]
     return lines
 
 

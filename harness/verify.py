@@ -38,6 +38,7 @@ from harness.schema import (
     check_brief,
     check_edits_alone,
     check_metadata,
+    check_shares,
     known_services,
 )
 from harness.shape_gates import shape_gate, shape_gate_recorded
@@ -88,6 +89,7 @@ def static_gates(root: Path, catalogue: dict[str, Bug], expected: set[str] | Non
     schema = Gate("schema: metadata, services, dependencies, fails, brief constraints")
     schema.problems += check_metadata(catalogue, known_services(root), expected)
     schema.problems += check_brief(catalogue)
+    schema.problems += check_shares(catalogue)
     schema.info += catalogue_info(catalogue)
     bugs = list(catalogue.values())
     gate1 = Gate("1: every edit applies exactly once; all apply together in catalogue order")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tomllib
 
 import pytest
@@ -87,3 +89,43 @@ def test_probe_runs_keep_their_pytest_output_when_asked(root, tmp_path):
     assert sorted(p.name for p in logs.iterdir()) == ["000-main.log", "001-M1.log"]
     assert "FAILED " + SCALE_TEST in (logs / "001-M1.log").read_text()
     assert "FAILED" not in (logs / "000-main.log").read_text()
+
+
+NEW_FLOW = """
+import pytest
+
+from services.calc import mean, scale
+
+pytestmark = pytest.mark.training
+
+
+def test_scaled_values_average_to_the_scaled_mean():
+    assert mean(scale([1, 3], 3)) == 6
+
+
+def test_mean_of_one():
+    assert mean([5]) == 5
+"""
+
+
+def test_record_since_a_revision_runs_the_changed_modules_and_keeps_other_records(tmp_path):
+    root = make_root(tmp_path)
+    gone = "tests/unit/ml_pipeline/test_removed.py::test_old"
+    write_bug(root, "M1", [SCALE_EDIT], fails=[SCALE_TEST, gone])
+    shutil.rmtree(root / ".git")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    (root / "tests/integration").mkdir(parents=True)
+    (root / "tests/integration/test_calc_flow.py").write_text(NEW_FLOW.lstrip(), encoding="utf-8")
+
+    assert main(["--root", str(root), "record", "M1", "--since", "HEAD"]) == 0
+
+    flow = "tests/integration/test_calc_flow.py::test_scaled_values_average_to_the_scaled_mean"
+    assert tomllib.loads((root / "bugs/M1.toml").read_text())["fails"] == [flow, SCALE_TEST]
+
+
+def test_record_since_an_unknown_revision_is_refused(root, capsys):
+    assert main(["--root", str(root), "record", "M1", "--since", "no-such-rev"]) == 2
+    assert "cannot compare the tests with no-such-rev" in capsys.readouterr().err

@@ -5,7 +5,16 @@ from __future__ import annotations
 from itertools import pairwise
 
 from harness.catalogue import Bug, Edit
-from harness.schema import chain_depth, check_brief, check_metadata, find_cycles, known_services
+from harness.schema import (
+    chain_depth,
+    check_brief,
+    check_metadata,
+    check_shares,
+    find_cycles,
+    is_coordinated,
+    is_flow_only,
+    known_services,
+)
 from harness.verify import implied_dependencies
 
 EDIT = (Edit("f.py", "a", "b"),)
@@ -99,3 +108,28 @@ def test_a_catalogue_whose_longest_chain_is_short_of_seven_fails_the_brief():
     assert not any("chain" in p for p in check_brief(catalogue(*links)))
     problems = check_brief(catalogue(*links[:6]))
     assert "the longest dependency chain is 6 deep; the brief asks for 7" in problems
+
+
+def test_bugs_failing_only_flow_tests_are_flow_only():
+    assert is_flow_only(bug("A1", fails=("tests/system/test_x.py::t", "tests/integration/y.py::t")))
+    assert not is_flow_only(bug("A1", fails=("tests/system/x.py::t", "tests/unit/a/y.py::t")))
+
+
+def test_a_second_edit_that_only_changes_an_import_is_not_a_second_place():
+    code = Edit("a.py", "x = 1\n", "x = 2\n")
+    other = Edit("b.py", "return a < b\n", "return a <= b\n")
+    imports = Edit("b.py", "from m import (\n    f,\n    g,\n)\n", "from m import (\n    f,\n)\n")
+    assert is_coordinated(Bug("A1", "t", "A", ("training",), (), ("t::a",), (code, other)))
+    assert not is_coordinated(Bug("A1", "t", "A", ("training",), (), ("t::a",), (code, imports)))
+
+
+def test_shares_below_the_brief_are_problems_and_setup_bugs_do_not_count():
+    unit = ("tests/unit/ml_pipeline/test_x.py::t",)
+    bugs = catalogue(bug("L1", fails=unit), bug("A1", fails=unit), bug("A2", fails=unit), bug("A3"))
+    assert check_shares(bugs) == [
+        "flow-only (no unit test fails): 1 of 3 non-L bugs (33%); the brief asks for at least 40%",
+        "coordinated (edits in two or more places): 0 of 3 non-L bugs (0%); the brief asks for "
+        "at least 25%",
+    ]
+    two = bug("A2", fails=unit, files=("a.py", "b.py"))
+    assert check_shares(catalogue(bug("A1"), two, bug("A3"))) == []

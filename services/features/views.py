@@ -491,7 +491,8 @@ class OnlineView(FeatureAPIView):
         now = timezone.now()
         try:
             cache = get_cache()
-            entries = {k: cache.get_json(online_key(view, k)) for k in keys}
+            found = cache.get_many_json([online_key(view, k) for k in keys])
+            entries = {k: found[online_key(view, k)] for k in keys}
             source = "online"
         except ServiceUnavailableError:
             logger.warning("online store unavailable; reading %s from the offline store", name)

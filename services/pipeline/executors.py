@@ -49,6 +49,14 @@ class StepContext:
     seed: int
     attempt: int
     upstream: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # What earlier attempts of this step recorded with ``remember`` (empty on a first attempt).
+    checkpoint: Mapping[str, Any] = field(default_factory=dict)
+    save: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
+
+    def remember(self, **values: Any) -> None:
+        """Record progress the step's later attempts resume from; stored before it returns."""
+        if self.save is not None:
+            self.save(values)
 
     def upstream_output(self, kind_key: str) -> Mapping[str, Any] | None:
         """Return the first upstream output holding ``kind_key`` (upstream steps by name)."""
@@ -162,11 +170,14 @@ def training_payload(ctx: StepContext) -> dict[str, Any]:
 
 
 def train_step(training: Any) -> Executor:
-    """Submit a training job for the run; later attempts read the job until it finished."""
+    """Submit one training job per run and step; later attempts wait on that same job."""
 
     def run(ctx: StepContext) -> dict[str, Any]:
-        accepted = training.submit_job(training_payload(ctx))
-        job = training.get_job(accepted["id"])
+        job_id = ctx.checkpoint.get("job_id")
+        if job_id is None:
+            job_id = str(training.submit_job(training_payload(ctx))["id"])
+            ctx.remember(job_id=job_id)
+        job = training.get_job(job_id)
         if job["status"] in ("queued", "running"):
             raise RetryableStepError(f"training job {job['id']} is {job['status']}")
         if job["status"] != "succeeded":

@@ -229,9 +229,17 @@ class RunEngine:
             return prepared
         context, attempt = prepared
         executor = self.executors[context.kind]
+        saved = dict(context.checkpoint)
+
+        def save(values: dict[str, Any]) -> None:
+            saved.update(values)
+            self._save_checkpoint(run_id, step, saved)
+
         while True:
             try:
-                output = executor(_with_attempt(context, attempt))
+                output = executor(
+                    replace(context, attempt=attempt, checkpoint=dict(saved), save=save)
+                )
             except Exception as exc:
                 retryable = is_retryable(exc)
                 if retryable and attempt < self.policy.max_attempts:
@@ -265,6 +273,8 @@ class RunEngine:
             attempt = self._claim(session, rows.get(step), run_id, step, declared["kind"])
             if attempt is None:
                 return "skipped"
+            taken = rows.get(step)
+            checkpoint = dict(taken.checkpoint or {}) if taken is not None else {}
             if run.status == "queued":
                 run.status, started = "running", True
             context = StepContext(
@@ -279,6 +289,7 @@ class RunEngine:
                 seed=run.seed,
                 attempt=attempt,
                 upstream=upstream,
+                checkpoint=checkpoint,
             )
         if started:
             self._announce(EventType.PIPELINE_RUN_STARTED, context)
@@ -320,6 +331,10 @@ class RunEngine:
             row = step_rows(session, run_id)[step]
             row.attempts = attempt
             row.lease_until = self.clock() + timedelta(seconds=self.policy.lease_seconds)
+
+    def _save_checkpoint(self, run_id: str, step: str, values: dict[str, Any]) -> None:
+        with session_scope(self.session_factory) as session:
+            step_rows(session, run_id)[step].checkpoint = dict(values)
 
     def _succeed(self, context: StepContext, output: dict[str, Any]) -> None:
         finished = None
@@ -392,7 +407,3 @@ def _run_data(run: RunRow) -> dict[str, Any]:
         "dataset": run.dataset,
         "dataset_version": run.dataset_version,
     }
-
-
-def _with_attempt(context: StepContext, attempt: int) -> StepContext:
-    return replace(context, attempt=attempt)

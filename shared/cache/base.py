@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from shared.errors import ValidationError
@@ -63,10 +64,19 @@ class Cache(abc.ABC):
     def ttl(self, key: str) -> float | None:
         """Return the seconds key has left, or None when it has no expiry or is missing."""
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        """Return every key's value, None when missing or expired (one round trip on Redis)."""
+        return {key: self.get(key) for key in keys}
+
     def get_json(self, key: str) -> Any:
         """Return the JSON value under key, or None."""
         text = self.get(key)
         return None if text is None else json.loads(text)
+
+    def get_many_json(self, keys: Sequence[str]) -> dict[str, Any]:
+        """Return every key's JSON value, None when missing or expired."""
+        found = self.get_many(keys)
+        return {key: None if text is None else json.loads(text) for key, text in found.items()}
 
     def set_json(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store value as compact JSON under key."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from typing_extensions import override
 
@@ -25,6 +25,13 @@ class InMemoryCache(Cache):
         with self._lock:
             item = self._live(validate_key(key))
             return None if item is None else item[0]
+
+    @override
+    def get_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        names = [validate_key(key) for key in keys]
+        with self._lock:
+            items = {name: self._live(name) for name in names}
+        return {name: None if item is None else item[0] for name, item in items.items()}
 
     @override
     def set(self, key: str, value: str, ttl: float | None = None) -> None:

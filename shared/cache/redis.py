@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -107,6 +107,15 @@ class RedisCache(Cache):
         with _errors():
             value: str | None = self.client.get(self._key(key))
             return value
+
+    @override
+    def get_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        names = [self._key(key) for key in keys]
+        if not names:
+            return {}
+        with _errors():
+            values = self.client.mget(names)
+        return dict(zip(keys, values, strict=True))
 
     @override
     def set(self, key: str, value: str, ttl: float | None = None) -> None:

@@ -254,6 +254,21 @@ class CacheContract:
         assert cache.delete("k") is False
         assert cache.ttl("k") is None
 
+    def test_many_keys_are_read_at_once_with_none_for_missing_and_expired_ones(self, cache, wait):
+        cache.set("a", "1")
+        cache.set("short", "2", ttl=0.2)
+        cache.set_json("cfg", {"x": [1, 2]})
+        wait(0.25)
+        assert cache.get_many(["a", "never-set", "short", "a"]) == {
+            "a": "1",
+            "never-set": None,
+            "short": None,
+        }
+        assert cache.get_many([]) == {}
+        assert cache.get_many_json(["cfg", "gone"]) == {"cfg": {"x": [1, 2]}, "gone": None}
+        with pytest.raises(ValidationError):
+            cache.get_many(["a", "has space"])
+
     def test_json_values_round_trip(self, cache):
         cache.set_json("cfg", {"b": [1, 2.5], "a": None})
         assert cache.get_json("cfg") == {"a": None, "b": [1, 2.5]}

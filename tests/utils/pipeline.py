@@ -303,15 +303,26 @@ def make_pipeline_env(
     datasets: MemoryDatasets | None = None,
     recorder: Recorder | None = None,
     models: FakeModels | None = None,
+    sleeper: Callable[[float], None] | None = None,
     **overrides: Any,
 ) -> PipelineEnv:
-    """Build the pipeline app on a fresh in-memory database with eager step tasks."""
+    """Build the pipeline app on a fresh in-memory database with eager step tasks.
+
+    Backoff pauses are recorded in ``env.sleeps``, then handed to ``sleeper`` when given
+    (a test's way to act while a step waits between attempts).
+    """
     values: dict[str, Any] = {**EAGER, "database_url": MEMORY_DB}
     values.update(overrides)
     datasets = datasets or MemoryDatasets()
     recorder = recorder or Recorder()
     clock = ManualClock()
     sleeps: list[float] = []
+
+    def pause(seconds: float) -> None:
+        sleeps.append(seconds)
+        if sleeper is not None:
+            sleeper(seconds)
+
     ids = (f"run-{n:04d}" for n in itertools.count(1))
     bus = backends.get_bus()
     settings = Settings(**values)
@@ -323,7 +334,7 @@ def make_pipeline_env(
         executors or fake_executors(datasets, recorder, models),
         bus=lambda: bus,
         clock=clock,
-        sleeper=sleeps.append,
+        sleeper=pause,
         new_id=lambda: next(ids),
     )
     return PipelineEnv(app, TestClient(app), clock, sleeps, datasets, recorder, bus)
@@ -352,6 +363,35 @@ def platform_executors(
     table = fake_executors(datasets, recorder, models)
     table["train"] = recorder.wrap(train_step(client))
     return table, training, models.registry
+
+
+@dataclass
+class HeldJobs:
+    """A training queue no worker drains until the test says so: jobs stay queued."""
+
+    training: Any
+    registry: RegistryDouble
+    queued: list[str] = field(default_factory=list)
+
+    def dispatch(self, job_id: str) -> None:
+        self.queued.append(job_id)
+
+    def work(self) -> None:
+        """Let the training worker run every job queued so far."""
+        while self.queued:
+            self.training.run(self.queued.pop(0))
+
+
+def held_training_executors(
+    tmp_path: Path, datasets: MemoryDatasets, recorder: Recorder
+) -> tuple[dict[str, Callable], Any, HeldJobs]:
+    """Return executors on the real training app whose jobs wait until ``held.work()``."""
+    from services.training.main import app_dispatch
+
+    table, training, registry = platform_executors(tmp_path, datasets, recorder)
+    held = HeldJobs(training, registry)
+    training.app.dependency_overrides[app_dispatch] = lambda: held.dispatch
+    return table, training, held
 
 
 def jsonl(records: Iterable[Any]) -> bytes:

@@ -308,12 +308,18 @@ def storage_port(transport: httpx.BaseTransport) -> StorageServiceStore:
     return StorageServiceStore(StorageClient(client_for("storage", transport)))
 
 
-def boot(root: Path, registry_wsgi: Any, stack: ExitStack) -> Platform:
-    """Start registry → storage → inference (waits for the registry) → training → gateway."""
+def boot(
+    root: Path, registry_wsgi: Any, stack: ExitStack, storage_db: str = MEMORY_URL
+) -> Platform:
+    """Start registry → storage → inference (waits for the registry) → training → gateway.
+
+    ``storage_db`` is the database of the storage service's rows (in-memory SQLite unless
+    the live lane hands in its PostgreSQL).
+    """
     warming = WarmingUp(registry_wsgi)
     transport = InProcessTransport({"registry": warming})
     storage, _ = start_storage(
-        StorageSettings(database_url=MEMORY_URL), get_storage, get_bus, utcnow
+        StorageSettings(database_url=storage_db), get_storage, get_bus, utcnow
     )
     transport.mount("storage", ServedApp(storage, stack))
     transport.mount("features", features_wsgi_app())

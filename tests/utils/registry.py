@@ -131,16 +131,31 @@ def _warm_up() -> None:
     get_resolver("services.registry.urls").url_patterns  # noqa: B018
 
 
+_registry_started = False
+
+
+def _start_registry() -> None:
+    """Run the registry's startup check: every table of its app answers a read on models_db.
+
+    Once it has passed it is not repeated: the session's test databases keep their schema from
+    test to test, as a deployment's database does between requests. A failing check runs (and
+    fails) again for every test.
+    """
+    global _registry_started
+    if not _registry_started:
+        from services.django_project.health import check_tables
+
+        check_tables("registry")
+        _registry_started = True
+
+
 def _require_registry_db(request: pytest.FixtureRequest) -> None:
     _warm_up()
     marker = request.node.get_closest_marker("django_db")
     if marker is None:
         request.node.add_marker(REGISTRY_DB)
     request.getfixturevalue("db")
-    # The registry's startup check: every table of its app answers a read on models_db.
-    from services.django_project.health import check_tables
-
-    check_tables("registry")
+    _start_registry()
 
 
 @pytest.fixture(autouse=True)
@@ -151,9 +166,7 @@ def registry_ready(request: pytest.FixtureRequest) -> None:
         return
     transaction = marker.kwargs.get("transaction", False)
     request.getfixturevalue("transactional_db" if transaction else "db")
-    from services.django_project.health import check_tables
-
-    check_tables("registry")
+    _start_registry()
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 The slice of tests/utils/platform.py (registry, training, inference, gateway) runs in-process,
 with every infrastructure port built from InfraSettings on its real backend (Kafka, Redis,
-S3, Elasticsearch, Consul) and the registry on the stack's PostgreSQL. After one model
-lifecycle (train v1, deploy, train v2, promote v2, inference follows the promotion), the
-checks read each server directly: the topics hold the events, Redis holds the cache keys,
-the buckets hold the artifacts and checkpoints, the index holds the version documents and
-Consul lists the instances.
+S3, Elasticsearch, Consul), the registry on the stack's PostgreSQL and the storage service's
+rows in a schema of this run in models_db. After one model lifecycle (train v1, deploy, train
+v2, promote v2, inference follows the promotion), the checks read each server directly: the
+topics hold the events, Redis holds the cache keys, the buckets hold the artifacts and
+checkpoints (written through the storage service, which lists them), the index holds the
+version documents and Consul lists the instances. Last, an inference replica whose host lacks
+the artifact file loads it through the storage service from S3 and serves the same answers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import pytest
 
 from infra.stack import REAL_BACKENDS
-from infra.tests.live.support import unique
+from infra.tests.live.support import private_schema, unique
 from infra.tests.live.test_live_postgres import django_postgres  # noqa: F401 (fixture)
 from services.inference.registry_cache import record_key
 from shared import backends
@@ -31,6 +33,7 @@ from shared.infra_settings import InfraSettings
 from shared.search.mappings import MODEL_VERSIONS_INDEX
 from shared.storage.bootstrap import ARTIFACTS_BUCKET, CHECKPOINTS_BUCKET
 from tests.utils.platform import Platform, boot, rows
+from tests.utils.storage import sha256
 
 TOPICS = ("models.versions", "training.jobs", "inference.deployments")
 
@@ -63,8 +66,12 @@ def flow(live, django_postgres, tmp_path_factory) -> Iterator[dict[str, Any]]:  
 
     name = unique("live-churn")
     with ExitStack() as stack:
+        storage_db = stack.enter_context(private_schema(live, "models_db", "live_platform"))
         root = tmp_path_factory.mktemp("artifacts")
-        platform = boot(root, get_wsgi_application_for("registry"), stack)
+        platform = boot(root, get_wsgi_application_for("registry"), stack, storage_db)
+        assert platform.storage_app is not None
+        rows_engine = platform.storage_app.state.storage.objects.session_factory.kw["bind"]
+        stack.callback(rows_engine.dispose)  # before the schema is dropped
         follower = platform.inference.state.follower
         assert follower.wait_assigned(), "inference never joined its consumer group"
         v1 = platform.train(name, seed=7)
@@ -73,7 +80,13 @@ def flow(live, django_postgres, tmp_path_factory) -> Iterator[dict[str, Any]]:  
         platform.promote(name, v2.version)
         follow(platform, name, v2.version)
         served = platform.predict(name, rows()).json()
-        yield {"name": name, "jobs": [v1.job, v2.job], "served": served, "root": Path(root)}
+        yield {
+            "name": name,
+            "jobs": [v1.job, v2.job],
+            "served": served,
+            "root": Path(root),
+            "platform": platform,
+        }
         cleanup(live, name)
 
 
@@ -173,3 +186,31 @@ def test_consul_knows_the_service_instances(flow):
     services = backends.get_discovery().client.agent.services()
     names = {entry["Service"] for entry in services.values()}
     assert {"training", "inference", "gateway"} <= names
+
+
+def test_the_storage_service_lists_what_training_stored(flow):
+    platform = flow["platform"]
+    listed = platform.gateway.get(
+        "/api/storage/api/v1/objects/artifacts", params={"prefix": f"{flow['name']}/"}
+    )
+    assert listed.status_code == 200, listed.text
+    expected = {}
+    for job in flow["jobs"]:
+        key = f"{flow['name']}/{job['id']}/model.npz"
+        expected[key] = sha256((flow["root"] / key).read_bytes())
+    assert {item["key"]: item["sha256"] for item in listed.json()["items"]} == expected
+
+
+def test_a_replica_without_the_artifact_file_loads_it_through_storage(flow):
+    platform, name = flow["platform"], flow["name"]
+    path = platform.artifact_path(name, 2)
+    stored = path.read_bytes()
+    path.unlink()  # this replica's host never had the file
+    replica = platform.start_replica()
+    deployed = replica.deploy(name, 2)
+    assert deployed.status_code == 200, deployed.text
+    served = replica.predict(name, rows())
+    assert served.status_code == 200, served.text
+    assert served.json()["version"] == 2
+    assert served.json()["predictions"] == flow["served"]["predictions"]
+    assert path.read_bytes() == stored
