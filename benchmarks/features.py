@@ -24,7 +24,7 @@ import socket
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from benchmarks.timing import latencies
 from shared import backends
 from shared.cache.base import Cache
 from shared.cache.memory import InMemoryCache
@@ -68,18 +69,6 @@ def rate_line(label: str, items_per_call: int, seconds: list[float]) -> str:
         f"{label:<44} {items_per_call:>3} entities: {calls:8.0f} reads/s "
         f"{calls * items_per_call:9.0f} entities/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
     )
-
-
-def series(calls: int, call: Callable[[], object]) -> list[float]:
-    """Time ``call`` ``calls`` times after ten warm-up calls."""
-    for _ in range(10):
-        call()
-    seconds = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 @contextmanager
@@ -163,11 +152,12 @@ def online(api: httpx.Client, cache: Cache, label: str, entities: int, calls: in
                 return ok(api.get(f"/api/v1/online/{view}", params=p))
 
             def from_cache(k: list[str] = cache_keys) -> object:
-                return [cache.get_json(key) for key in k]
+                return cache.get_many_json(k)
 
-            print(rate_line(f"API GET online, {label}", batch, series(calls, through_api)))
-            seconds = series(calls, from_cache)
-            print(rate_line(f"cache get_json only, {label}", batch, seconds))
+            api_seconds = latencies(calls, through_api, warmup=10)
+            print(rate_line(f"API GET online, {label}", batch, api_seconds))
+            seconds = latencies(calls, from_cache, warmup=10)
+            print(rate_line(f"cache get_many_json only, {label}", batch, seconds))
     finally:
         for n in range(entities):
             cache.delete(f"features:online:{view}:e{n}")

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
+from benchmarks.timing import latencies
 from services.inference.predictions import format_predictions
 from shared.ml.feature_utils import records_to_matrix
 from shared.ml.model_loader import load_model
@@ -81,14 +82,7 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 
 def timed(label: str, rows: int, calls: int, call: Callable[[], object]) -> Timing:
     """Run ``call`` ``calls`` times after five warm-up calls; return each call's latency."""
-    for _ in range(5):
-        call()
-    seconds = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return Timing(label, rows, seconds)
+    return Timing(label, rows, latencies(calls, call))
 
 
 def url(service: str) -> str:

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, func, select
 
+from benchmarks.timing import latencies
 from shared import backends
 from shared.events.base import EventBus
 from shared.events.schema import EventType, make_event, publish_event
@@ -263,14 +264,7 @@ def api_search(client: httpx.Client, params: dict[str, Any]) -> dict[str, Any]:
 
 def timed(calls: int, call: Callable[[], object]) -> tuple[float, float]:
     """Run ``call`` after three warm-up calls; return p50 and p99 in milliseconds."""
-    for _ in range(3):
-        call()
-    seconds = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return milliseconds(seconds)
+    return milliseconds(latencies(calls, call, warmup=3))
 
 
 def experiments(runs: int, queries: int) -> None:

@@ -5,29 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tests.utils.pipeline import (
+    TRAIN_AND_REGISTER,
     VERSION,
     MemoryDatasets,
     Recorder,
     held_training_executors,
     make_pipeline_env,
     rec,
-    step,
 )
 
 pytestmark = pytest.mark.training
-
-STEPS = [
-    step("check", "validate"),
-    step(
-        "fit",
-        "train",
-        "check",
-        model_name="churn",
-        dataset={"n_samples": 48, "n_features": 3},
-        hyperparams={"epochs": 2, "batch_size": 8},
-    ),
-    step("publish", "register", "fit"),
-]
 
 
 def queued_flow(tmp_path, *, worker_starts_after: int):
@@ -43,7 +30,7 @@ def queued_flow(tmp_path, *, worker_starts_after: int):
 
     env = make_pipeline_env(executors=table, datasets=datasets, recorder=recorder, sleeper=pause)
     datasets.add("clicks", VERSION, [rec(1), rec(2)])
-    env.define("retrain", STEPS)
+    env.define("retrain", TRAIN_AND_REGISTER)
     return env, training, held
 
 

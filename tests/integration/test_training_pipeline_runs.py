@@ -6,29 +6,16 @@ import pytest
 
 from shared.events.schema import EventType, make_event, publish_event
 from tests.utils.pipeline import (
+    TRAIN_AND_REGISTER,
     VERSION,
     MemoryDatasets,
     Recorder,
     make_pipeline_env,
     platform_executors,
     rec,
-    step,
 )
 
 pytestmark = pytest.mark.training
-
-STEPS = [
-    step("check", "validate"),
-    step(
-        "fit",
-        "train",
-        "check",
-        model_name="churn",
-        dataset={"n_samples": 48, "n_features": 3},
-        hyperparams={"epochs": 2, "batch_size": 8},
-    ),
-    step("publish", "register", "fit"),
-]
 
 
 @pytest.fixture
@@ -38,7 +25,7 @@ def flow(tmp_path):
     env = make_pipeline_env(executors=table, datasets=datasets, recorder=recorder)
     datasets.add("clicks", VERSION, [rec(1), rec(2)])
     datasets.add("clicks", "77aa01", [rec(1), rec(2)])
-    env.define("retrain", STEPS, trigger="clicks")
+    env.define("retrain", TRAIN_AND_REGISTER, trigger="clicks")
     return env, training
 
 

@@ -71,6 +71,20 @@ LINEAR = [
     step("publish", "register", "score"),
 ]
 
+# validate -> train -> register: a small model trained for real by the training service
+TRAIN_AND_REGISTER = [
+    step("check", "validate"),
+    step(
+        "fit",
+        "train",
+        "check",
+        model_name="churn",
+        dataset={"n_samples": 48, "n_features": 3},
+        hyperparams={"epochs": 2, "batch_size": 8},
+    ),
+    step("publish", "register", "fit"),
+]
+
 
 def at(minutes: float, base: datetime = T0) -> str:
     """Return the ISO time ``minutes`` after ``base`` (in UTC)."""

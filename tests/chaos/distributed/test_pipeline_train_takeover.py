@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.utils.pipeline import (
+    TRAIN_AND_REGISTER,
     VERSION,
     MemoryDatasets,
     Recorder,
@@ -12,24 +13,10 @@ from tests.utils.pipeline import (
     held_training_executors,
     make_pipeline_env,
     rec,
-    step,
 )
 
 pytestmark = pytest.mark.pipeline
 LEASE = 300
-
-STEPS = [
-    step("check", "validate"),
-    step(
-        "fit",
-        "train",
-        "check",
-        model_name="churn",
-        dataset={"n_samples": 48, "n_features": 3},
-        hyperparams={"epochs": 2, "batch_size": 8},
-    ),
-    step("publish", "register", "fit"),
-]
 
 
 @pytest.fixture
@@ -47,7 +34,7 @@ def crashed(tmp_path):
 
     env = make_pipeline_env(executors=table, datasets=datasets, recorder=recorder, sleeper=pause)
     datasets.add("clicks", VERSION, [rec(1), rec(2)])
-    env.define("retrain", STEPS)
+    env.define("retrain", TRAIN_AND_REGISTER)
     with pytest.raises(WorkerDied):
         env.start("retrain")
     run_id = env.client.get("/api/v1/pipelines/retrain/runs").json()["items"][0]["id"]
