@@ -149,7 +149,11 @@ def _record_runs(args: argparse.Namespace, catalogue: dict[str, Bug], bugs: list
 
 
 def changed_test_files(root: Path, rev: str) -> set[str]:
-    """Return the test modules that differ from ``rev`` in the working tree, new ones too."""
+    """Return the test modules changed since ``rev`` (new ones too) or importing a changed one.
+
+    A helper module under ``tests/`` that changed brings in every test module importing it,
+    directly or through other helpers.
+    """
     git = ["git", "-C", str(root)]
     try:
         diff = subprocess.run(
@@ -166,7 +170,26 @@ def changed_test_files(root: Path, rev: str) -> set[str]:
         ).stdout.split()
     except subprocess.CalledProcessError as exc:
         raise UsageProblem(f"cannot compare the tests with {rev}: {exc.stderr.strip()}") from exc
-    return {f for f in diff + new if Path(f).name.startswith("test_") and f.endswith(".py")}
+    changed = {f for f in diff + new if f.endswith(".py")}
+    return {f for f in _importers(root, changed) if Path(f).name.startswith("test_")}
+
+
+def _importers(root: Path, changed: set[str]) -> set[str]:
+    """Return the files under ``tests/`` in ``changed`` and those importing one, at any depth."""
+    from harness.imports import imported_modules, module_name
+
+    imports = {}
+    for path in (root / "tests").rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        imports[rel] = imported_modules(path.read_text(encoding="utf-8"), module_name(rel))
+    found, todo = set(changed), list(changed)
+    while todo:
+        module = module_name(todo.pop())
+        for rel, names in imports.items():
+            if module in names and rel not in found:
+                found.add(rel)
+                todo.append(rel)
+    return found
 
 
 def updated_fails(

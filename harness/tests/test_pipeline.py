@@ -11,6 +11,7 @@ import pytest
 
 from harness.catalogue import load_catalogue
 from harness.cli import main
+from harness.commands import changed_test_files
 from harness.probe import probe_many
 from harness.tests.factories import MEAN_EDIT, SCALE_EDIT, make_root, write_bug
 
@@ -129,3 +130,26 @@ def test_record_since_a_revision_runs_the_changed_modules_and_keeps_other_record
 def test_record_since_an_unknown_revision_is_refused(root, capsys):
     assert main(["--root", str(root), "record", "M1", "--since", "no-such-rev"]) == 2
     assert "cannot compare the tests with no-such-rev" in capsys.readouterr().err
+
+
+def test_a_changed_test_helper_brings_in_the_test_modules_importing_it(tmp_path):
+    files = {
+        "tests/utils/helper.py": "VALUE = 1\n",
+        "tests/utils/wrapper.py": "from tests.utils.helper import VALUE\n",
+        "tests/test_direct.py": "from tests.utils import helper\n",
+        "tests/test_indirect.py": "from tests.utils.wrapper import VALUE\n",
+        "tests/test_other.py": "import json\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    assert changed_test_files(tmp_path, "HEAD") == set()
+    (tmp_path / "tests/utils/helper.py").write_text("VALUE = 2\n", encoding="utf-8")
+    assert changed_test_files(tmp_path, "HEAD") == {
+        "tests/test_direct.py",
+        "tests/test_indirect.py",
+    }

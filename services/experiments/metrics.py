@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from services.experiments import search as experiment_search
 from services.experiments import services
 from services.experiments.models import Metric, Run
 from services.experiments.values import decimal_of
@@ -54,6 +55,7 @@ def log_batch(run_id: str, points: list[Point], *, attempts: int = 1) -> list[Me
         run = services._lock_run(run_id)
         services._check_running(run)
         _check_new_steps(run, points)
+        experiment_search.index_runs([run])
         for attempt in range(attempts):
             rows = _rows(run, points)
             try:

@@ -143,6 +143,7 @@ def log_params(run_id: str, params: Mapping[str, Any]) -> Run:
             elif exact(existing[key]) != exact(text):
                 raise ConflictError(f"param {key!r} of run {run_id} is already set")
         Param.objects.bulk_create(new)
+        experiment_search.index_runs([run])
     return get_run(run_id)
 
 
@@ -152,6 +153,7 @@ def set_tags(run_id: str, tags: Mapping[str, str]) -> Run:
         run = _lock_run(run_id)
         for key, value in tags.items():
             Tag.objects.update_or_create(run=run, key=key, defaults={"value": value})
+        experiment_search.index_runs([run])
     return get_run(run_id)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, QuerySet
@@ -56,6 +58,8 @@ TIME_SCHEMA = {"type": "string", "format": "date-time"}
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_.\-/]{1,128}")
 MAX_QUERY_LENGTH = 256
 NO_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_SEARCH_FILTERS = 10
+METRIC_FILTER = re.compile(r"([A-Za-z0-9_.\-/]{1,128})(>=|<=|=|>|<)(.+)")
 
 
 def integer(low: int, high: int, default: int | None = None) -> dict[str, object]:
@@ -174,6 +178,38 @@ RUN_PAGE = inline_serializer(
         "offset": serializers.IntegerField(),
     },
 )
+
+
+def search_filters(request: Request, key: str) -> list[str]:
+    """Return the values of a repeatable search filter, at most MAX_SEARCH_FILTERS of them."""
+    values = request.query_params.getlist(key)
+    if len(values) > MAX_SEARCH_FILTERS:
+        raise query_error(key, f"at most {MAX_SEARCH_FILTERS} {key} filters")
+    for value in values:
+        if len(value) > MAX_QUERY_LENGTH or NO_CONTROL_CHAR.search(value):
+            message = f"{key} is at most {MAX_QUERY_LENGTH} characters without control characters"
+            raise query_error(key, message)
+    return values
+
+
+def pair_filter(key: str, raw: str) -> experiment_search.PairFilter:
+    """Return the ``<key>:<value>`` filter of a param or tag, or raise ValidationError."""
+    name, colon, value = raw.partition(":")
+    if not colon or not KEY_PATTERN.fullmatch(name):
+        raise query_error(key, f"{key} filters are <key>:<value>, the key a {key} key")
+    text = experiment_search.canonical_text(value) if key == "param" else value
+    return experiment_search.PairFilter(name, text)
+
+
+def metric_filter(raw: str) -> experiment_search.MetricFilter:
+    """Return a ``<key><op><number>`` metric filter (op =, >=, >, <=, <), or raise."""
+    found = METRIC_FILTER.fullmatch(raw)
+    if found is None or not experiment_search.JSON_NUMBER.fullmatch(found[3]):
+        raise query_error("metric", "metric filters are <key><op><number>, op =, >=, >, <= or <")
+    number = Decimal(found[3])
+    if not math.isfinite(float(number)):
+        raise query_error("metric", "metric filters compare with a finite number")
+    return experiment_search.MetricFilter(found[1], found[2], number)
 
 
 class ExperimentListView(APIView):
@@ -476,6 +512,13 @@ class RunSearchView(APIView):
             OpenApiParameter(
                 "size", integer(1, MAX_SEARCH_SIZE, DEFAULT_SEARCH_SIZE), description="hits"
             ),
+            OpenApiParameter(
+                "param", str, many=True, description="<key>:<value>, numbers by exact value"
+            ),
+            OpenApiParameter("tag", str, many=True, description="<key>:<value>"),
+            OpenApiParameter(
+                "metric", str, many=True, description="<key><op><number>, op =, >=, >, <= or <"
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -489,7 +532,7 @@ class RunSearchView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        """Search indexed runs by words and exact experiment/status filters."""
+        """Search indexed runs by words and exact experiment/status/param/tag/metric filters."""
         params = request.query_params
         experiment, state = params.get("experiment"), params.get("status")
         if experiment is not None:
@@ -498,6 +541,12 @@ class RunSearchView(APIView):
             raise query_error("status", f"status must be one of {RunStatus.values}")
         size = query_int(request, "size", DEFAULT_SEARCH_SIZE, 1, MAX_SEARCH_SIZE)
         result = experiment_search.search_runs(
-            text=search_text(params.get("q")), experiment=experiment, status=state, size=size
+            text=search_text(params.get("q")),
+            experiment=experiment,
+            status=state,
+            size=size,
+            params=[pair_filter("param", raw) for raw in search_filters(request, "param")],
+            tags=[pair_filter("tag", raw) for raw in search_filters(request, "tag")],
+            metrics=[metric_filter(raw) for raw in search_filters(request, "metric")],
         )
         return Response({"total": result.total, "items": [hit.source for hit in result.hits]})

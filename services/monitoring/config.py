@@ -7,6 +7,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.monitoring.schemas import DriftWatch
 from shared.services import env_prefix
 
 # Upper bounds of the prediction latency histogram, in milliseconds (Prometheus `le`).
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     latency_buckets: tuple[float, ...] = DEFAULT_LATENCY_BUCKETS
     # Base URL of the feature store whose drift reports drift checks read; empty: no checks.
     features_url: str = ""
+    # Seconds between scheduled drift checks of the watches below; 0 turns the schedule off.
+    drift_check_interval_s: float = Field(default=0, ge=0, le=86_400)
+    # Watches it checks (JSON: [{feature_view, reference: {start, end}, current_seconds}]).
+    drift_watches: list[DriftWatch] = Field(default_factory=list, max_length=100)
 
 
 @lru_cache(maxsize=1)

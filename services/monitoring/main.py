@@ -19,6 +19,7 @@ from services.monitoring.drift import apply_report
 from services.monitoring.events import Ingestor
 from services.monitoring.exposition import render_metrics
 from services.monitoring.histograms import Histogram, percentile
+from services.monitoring.schedule import DriftSchedule
 from services.monitoring.schemas import (
     MODEL_NAME_PATTERN,
     TRACE_ID_PATTERN,
@@ -27,6 +28,7 @@ from services.monitoring.schemas import (
     Bucket,
     DriftCheck,
     DriftCheckOut,
+    DriftWatchList,
     HealthReport,
     LatencySummary,
     RuleCreate,
@@ -223,6 +225,10 @@ def row_event(row: EventRow) -> TraceEvent:
     return TraceEvent.model_validate(row, from_attributes=True)
 
 
+def _nothing() -> None:
+    """Close nothing (the drift schedule holds no consumer)."""
+
+
 def build_session_factory(settings: Settings) -> sessionmaker[Session]:
     """Create the engine and session factory for metrics_db."""
     ensure_sqlite_directory(settings.database_url)
@@ -304,6 +310,13 @@ def check_drift(
     return result
 
 
+@router.get("/drift/watches", response_model=DriftWatchList)
+def drift_watches(request: Request) -> DriftWatchList:
+    """List the scheduled drift watches and how their last checks went."""
+    schedule: DriftSchedule = request.app.state.drift_schedule
+    return DriftWatchList(interval_seconds=schedule.interval, items=schedule.states())
+
+
 @router.post("/silences", status_code=201, response_model=SilenceOut, responses=problems(404))
 def create_silence(body: SilenceCreate, monitor: MonitorDep) -> SilenceOut:
     """Mute a rule's alerts for a while."""
@@ -362,22 +375,32 @@ def create_app(
         group=settings.events_group,
         batch_size=settings.batch_size,
     )
+    schedule = DriftSchedule(
+        settings.drift_watches,
+        lambda body, announce: monitor.check_drift(body, features, announce),
+        ingestor.announce,
+        clock,
+        settings.drift_check_interval_s,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        thread = (
-            PollingThread(
-                "monitoring-ingest", ingestor.poll_once, ingestor.close, settings.poll_interval
+        threads = []
+        if settings.consume:
+            threads.append(
+                PollingThread(
+                    "monitoring-ingest", ingestor.poll_once, ingestor.close, settings.poll_interval
+                )
             )
-            if settings.consume
-            else None
-        )
-        if thread is not None:
+        if settings.drift_check_interval_s > 0 and settings.drift_watches:
+            interval = settings.drift_check_interval_s
+            threads.append(PollingThread("monitoring-drift", schedule.poll, _nothing, interval))
+        for thread in threads:
             thread.start()
         try:
             yield
         finally:
-            if thread is not None:
+            for thread in threads:
                 await anyio.to_thread.run_sync(thread.stop)
 
     app = create_service_app(
@@ -390,6 +413,7 @@ def create_app(
     app.state.monitor = monitor
     app.state.ingestor = ingestor
     app.state.features = features
+    app.state.drift_schedule = schedule
     include_routes(app, router)
     include_routes(app, ops)
     return app

@@ -156,6 +156,39 @@ class DriftCheck(BaseModel):
     current: Window
 
 
+class DriftWatch(BaseModel):
+    """A drift check the schedule runs: a view's training window against its latest serving window.
+
+    Each scheduled check compares ``reference`` with the ``current_seconds`` before the check.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    feature_view: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    reference: Window
+    current_seconds: int = Field(ge=1, le=90 * 86_400)
+
+
+class DriftWatchState(BaseModel):
+    """A watch and how its scheduled checks went."""
+
+    feature_view: str
+    current_seconds: int
+    status: Literal["pending", "ok", "failed"]
+    checks: int
+    failures: int
+    last_checked_at: datetime | None
+    last_ok_at: datetime | None
+    last_error: str | None
+
+
+class DriftWatchList(BaseModel):
+    """The scheduled drift watches (interval 0: the schedule is off)."""
+
+    interval_seconds: float
+    items: list[DriftWatchState]
+
+
 class DriftCheckOut(BaseModel):
     """Per-feature PSI/KS of one check and the drift alerts it raised or resolved."""
 

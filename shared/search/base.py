@@ -12,7 +12,7 @@ from shared.errors import NotFoundError, ServiceUnavailableError, ValidationErro
 
 _INDEX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,254}$")
 # The query clauses every implementation understands (Elasticsearch's names and shapes).
-QUERY_TYPES = frozenset({"match_all", "term", "terms", "match", "range", "bool"})
+QUERY_TYPES = frozenset({"match_all", "term", "terms", "match", "range", "bool", "nested"})
 MAX_RESULT_SIZE = 1000
 
 
@@ -134,6 +134,10 @@ class SearchIndex(abc.ABC):
     @abc.abstractmethod
     def get_mapping(self, name: str) -> dict[str, Any]:
         """Return the index's mapping: {"dynamic"?, "properties": {field: {"type": ...}}}."""
+
+    @abc.abstractmethod
+    def add_fields(self, name: str, properties: Mapping[str, Any]) -> None:
+        """Map new fields in an existing index (Elasticsearch's put mapping; additive only)."""
 
     @abc.abstractmethod
     def delete_index(self, name: str) -> None:

@@ -103,6 +103,11 @@ class ElasticsearchSearchIndex(SearchIndex):
         return dict(found.get(name, {}).get("mappings", {}))
 
     @override
+    def add_fields(self, name: str, properties: Mapping[str, Any]) -> None:
+        with self._errors(validate_index_name(name)):
+            self.client.indices.put_mapping(index=name, properties=dict(properties))
+
+    @override
     def delete_index(self, name: str) -> None:
         try:
             with self._errors(validate_index_name(name)):

@@ -39,22 +39,34 @@ MODELS_INDEX = IndexDefinition(
     },
 )
 
-# Experiment runs: filtered by experiment, model and status; notes are free text.
+
+def _nested(**types: str) -> dict[str, Any]:
+    return {"type": "nested", "properties": _fields(**types)}
+
+
+# Experiment runs: filtered by experiment, model and status; notes are free text. Params and
+# tags are nested {key, value} pairs (value: the exact canonical text), metrics nested {key,
+# value: the last logged value, step}, so one filter matches the key and value of one pair.
 EXPERIMENTS_INDEX = IndexDefinition(
     "experiments",
     {
         "dynamic": "strict",
-        "properties": _fields(
-            run_id="keyword",
-            experiment="keyword",
-            model_name="keyword",
-            status="keyword",
-            notes="text",
-            score="double",
-            epochs="long",
-            started_at="date",
-            finished_at="date",
-        ),
+        "properties": {
+            **_fields(
+                run_id="keyword",
+                experiment="keyword",
+                model_name="keyword",
+                status="keyword",
+                notes="text",
+                score="double",
+                epochs="long",
+                started_at="date",
+                finished_at="date",
+            ),
+            "params": _nested(key="keyword", value="keyword"),
+            "tags": _nested(key="keyword", value="keyword"),
+            "metrics": _nested(key="keyword", value="double", step="long"),
+        },
     },
 )
 

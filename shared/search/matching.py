@@ -102,6 +102,19 @@ def resolve_field(mapping: Mapping[str, Any], path: str) -> tuple[str, list[str]
     return spec["type"], parts
 
 
+def nested_path(mapping: Mapping[str, Any], path: str) -> str | None:
+    """Return the path of the innermost nested object a field lies under, if any."""
+    parts, props, found = path.split("."), mapping.get("properties", {}), None
+    for i, part in enumerate(parts[:-1]):
+        spec = props.get(part)
+        if spec is None:
+            return found
+        if spec.get("type") == "nested":
+            found = ".".join(parts[: i + 1])
+        props = spec.get("properties", {})
+    return found
+
+
 def source_values(source: Mapping[str, Any], path: list[str]) -> Iterator[Any]:
     """Yield every non-null value at a dotted path, flattening arrays."""
     nodes: list[Any] = [source]
@@ -139,18 +152,29 @@ def _field_clause(body: Mapping[str, Any], key: str) -> tuple[str, Any]:
 
 
 def matches(
-    query: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping[str, Any]
+    query: Mapping[str, Any],
+    source: Mapping[str, Any],
+    mapping: Mapping[str, Any],
+    nested: str | None = None,
 ) -> bool:
-    """Return whether a document's source matches one query clause under the mapping."""
+    """Return whether a document's source matches one query clause under the mapping.
+
+    ``nested`` is the path of the nested query being evaluated: a field under a nested object
+    matches only inside a nested query of that object, as in Elasticsearch.
+    """
     ((kind, body),) = query.items()
     if kind == "match_all":
         return True
     if kind == "bool":
-        return _bool(body, source, mapping)
+        return _bool(body, source, mapping, nested)
+    if kind == "nested":
+        return _nested(body, source, mapping)
     key = {"term": "value", "terms": "values", "match": "query", "range": "range"}.get(kind)
     if key is None:
         raise ValidationError(f"unsupported query clause {kind!r}")
     field_name, spec = _field_clause(body if kind != "terms" else _terms(body), key)
+    if nested_path(mapping, field_name) != nested:
+        return False
     resolved = resolve_field(mapping, field_name)
     if resolved is None:
         return False
@@ -163,6 +187,26 @@ def matches(
     if kind == "match":
         return _match(field_type, spec, have)
     return _range(field_type, body[field_name], have)
+
+
+def _nested(body: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping[str, Any]) -> bool:
+    """Match when one object of the nested field matches the whole inner query on its own."""
+    if not isinstance(body, Mapping) or "path" not in body or "query" not in body:
+        raise ValidationError("a nested query needs a path and a query")
+    parts, props, spec = str(body["path"]).split("."), mapping.get("properties", {}), None
+    for part in parts:
+        spec = props.get(part) or {}
+        props = spec.get("properties", {})
+    if not spec or spec.get("type") != "nested":
+        raise ValidationError(f"[nested] failed to find nested object under path [{body['path']}]")
+    for item in source_values(source, parts):
+        if isinstance(item, Mapping):
+            wrapped: Any = item
+            for part in reversed(parts):
+                wrapped = {part: wrapped}
+            if matches(body["query"], wrapped, mapping, ".".join(parts)):
+                return True
+    return False
 
 
 def _terms(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,18 +235,23 @@ def _range(field_type: str, bounds: Mapping[str, Any], have: list[Any]) -> bool:
     return any(all(test(v, b) for test, b in limits) for v in have)
 
 
-def _bool(body: Mapping[str, Any], source: Mapping[str, Any], mapping: Mapping[str, Any]) -> bool:
+def _bool(
+    body: Mapping[str, Any],
+    source: Mapping[str, Any],
+    mapping: Mapping[str, Any],
+    nested: str | None = None,
+) -> bool:
     def clauses(name: str) -> list[Mapping[str, Any]]:
         found = body.get(name, [])
         return [found] if isinstance(found, Mapping) else list(found)
 
     required = clauses("must") + clauses("filter")
-    if not all(matches(q, source, mapping) for q in required):
+    if not all(matches(q, source, mapping, nested) for q in required):
         return False
-    if any(matches(q, source, mapping) for q in clauses("must_not")):
+    if any(matches(q, source, mapping, nested) for q in clauses("must_not")):
         return False
     should = clauses("should")
-    return bool(required) or not should or any(matches(q, source, mapping) for q in should)
+    return bool(required) or not should or any(matches(q, source, mapping, nested) for q in should)
 
 
 def sort_key(values: list[Any], order: str) -> tuple[int, Any]:

@@ -59,7 +59,7 @@ def _check_value(spec: dict[str, Any], name: str, value: Any, dynamic: str) -> N
     for item in values:
         if item is None:
             continue
-        if "type" not in spec:  # an object field
+        if spec.get("type", "object") in ("object", "nested"):  # an object field
             if not isinstance(item, Mapping):
                 raise ValidationError(f"field [{name}] is an object, got {item!r}")
             _check_object(spec, item, dynamic)
@@ -97,6 +97,19 @@ class InMemorySearchIndex(SearchIndex):
     def get_mapping(self, name: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._get(name).mapping)
+
+    @override
+    def add_fields(self, name: str, properties: Mapping[str, Any]) -> None:
+        with self._lock:
+            index = self._get(name)
+            for field_name, spec in properties.items():
+                found = index.mapping["properties"].get(field_name)
+                if found is not None and found.get("type", "object") != spec.get("type", "object"):
+                    raise ValidationError(
+                        f"mapper [{field_name}] cannot be changed from type "
+                        f"[{found.get('type', 'object')}] to [{spec.get('type', 'object')}]"
+                    )
+                index.mapping["properties"].setdefault(field_name, copy.deepcopy(dict(spec)))
 
     @override
     def delete_index(self, name: str) -> None:

@@ -49,3 +49,47 @@ def test_index_bootstrap_reports_an_index_created_with_dynamic_mapping(es, index
     es.index(index_prefix + "models", "1", {"name": "churn-model"})
     with pytest.raises(IndexBootstrapError, match="field 'name' is 'text', not 'keyword'"):
         ensure_indices(es, prefix=index_prefix)
+
+
+def _pair(field: str, key: str, value: object, kind: str = "term") -> dict:
+    inner = [{"term": {f"{field}.key": key}}, {kind: {f"{field}.value": value}}]
+    return {"nested": {"path": field, "query": {"bool": {"filter": inner}}}}
+
+
+NESTED_DOCS = {
+    "a": {
+        "run_id": "a",
+        "params": [{"key": "lr", "value": "0.1"}, {"key": "layers", "value": "4"}],
+    },
+    "b": {
+        "run_id": "b",
+        "params": [{"key": "lr", "value": "4"}, {"key": "layers", "value": "0.1"}],
+    },
+    "c": {"run_id": "c", "metrics": [{"key": "acc", "value": 0.9, "step": 3}]},
+}
+NESTED_QUERIES = [
+    (_pair("params", "lr", "0.1"), {"a"}),
+    (_pair("params", "layers", "0.1"), {"b"}),  # the key and value of one pair, not of two
+    (_pair("metrics", "acc", {"gte": 0.9}, "range"), {"c"}),
+    (_pair("metrics", "acc", {"gt": 0.9}, "range"), set()),
+    ({"bool": {"must_not": [_pair("params", "lr", "4")]}}, {"a", "c"}),
+    ({"term": {"params.key": "lr"}}, set()),  # nested fields answer only nested queries
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), NESTED_QUERIES)
+def test_nested_queries_match_in_memory_as_on_the_server(es, index_prefix, query, expected):
+    from shared.search.mappings import EXPERIMENTS_INDEX
+    from shared.search.memory import InMemorySearchIndex
+
+    name = index_prefix + "experiments"
+    memory = InMemorySearchIndex()
+    for index in (es, memory):
+        index.create_index(name, EXPERIMENTS_INDEX.mappings, EXPERIMENTS_INDEX.settings)
+        for doc_id, document in NESTED_DOCS.items():
+            index.index(name, doc_id, document)
+    found = {
+        backend: set(index.search(name, query).ids)
+        for backend, index in (("es", es), ("memory", memory))
+    }
+    assert found == {"es": expected, "memory": expected}
