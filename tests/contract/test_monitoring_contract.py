@@ -132,6 +132,23 @@ def test_model_label_values_beyond_the_limit_fold_into_other(env):
     assert samples['synapse_predictions_total{model="other",outcome="ok"}'] == 5
 
 
+def test_model_labels_already_exposed_stay_when_a_new_model_starts_serving(env):
+    with serving(env) as client:
+        for name in ("zeta", "omega", "kappa"):
+            env.prediction(name)
+        evaluate(client)
+        before = exposition(client)
+        env.prediction("alpha", status=503)
+        evaluate(client)
+        after = exposition(client)
+    series = [
+        f'synapse_predictions_total{{model="{n}",outcome="ok"}}' for n in ("zeta", "omega", "kappa")
+    ]
+    assert [before.get(s) for s in series] == [after.get(s) for s in series] == [1, 1, 1]
+    assert after['synapse_predictions_total{model="other",outcome="server_error"}'] == 1
+    assert not any('model="alpha"' in name for name in after)
+
+
 def test_outcomes_are_counted_by_status_class(env):
     with serving(env) as client:
         env.prediction(status=200)

@@ -163,6 +163,22 @@ def test_breaker_lets_a_probe_through_after_the_cooldown(gw):
     assert len(gw.upstream_requests("scheduler")) == 6
 
 
+def test_retrying_gateway_sends_a_recovering_upstream_one_request_after_the_cooldown():
+    env = make_gateway_env(retry_attempts=3)
+    try:
+        first = env.client.get("/api/scheduler/x")
+        second = env.client.get("/api/scheduler/x")
+        assert (first.status_code, second.status_code) == (503, 503)
+        assert "circuit open" in second.json()["detail"]
+        assert len(env.upstream_requests("scheduler")) == 5
+        env.clock.now += 30
+        third = env.client.get("/api/scheduler/x")
+        assert third.status_code == 503
+        assert len(env.upstream_requests("scheduler")) == 6
+    finally:
+        env.client.close()
+
+
 def test_services_health_reports_each_configured_upstream(gw):
     body = gw.client.get("/health/services").json()
     assert body["status"] == "degraded"

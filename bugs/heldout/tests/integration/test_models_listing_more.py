@@ -19,6 +19,8 @@ def test_total_counts_every_filtered_match_on_a_middle_page():
         assert (len(body["items"]), body["total"]) == (1, 4)
         body = env.client.get(MODELS_URL, params={"limit": 3, "offset": 3}).json()
         assert (len(body["items"]), body["total"]) == (3, 7)
+        body = env.client.get(MODELS_URL, params={"owner": "ml", "limit": 2, "offset": 4}).json()
+        assert (body["items"], body["total"]) == ([], 4)
     finally:
         env.client.close()
 

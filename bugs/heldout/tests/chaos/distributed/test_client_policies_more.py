@@ -1,4 +1,4 @@
-"""Held-out: retry schedules and the half-open breaker with other budgets and cooldowns."""
+"""Held-out: retry schedules and the breaker with other budgets and cooldowns."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ def test_three_attempt_budget_makes_three_calls_with_growing_pauses():
     assert sleeps == pytest.approx([0.25, 0.75])
 
 
-def test_half_open_breaker_admits_exactly_one_probe_however_often_it_is_asked():
+def test_failed_probe_after_a_cooldown_reaches_the_upstream_once():
     clock = FakeClock()
-    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=12.0, clock=clock)
-    breaker.record_failure()
-    breaker.record_failure()
-    clock.advance(12.0)
-    breaker.before_call("models")
-    for _ in range(3):
-        assert breaker.state == CircuitBreaker.HALF_OPEN
-        with pytest.raises(ServiceUnavailableError):
-            breaker.before_call("models")
-    breaker.record_success()
-    assert breaker.state == CircuitBreaker.CLOSED
+    breaker = CircuitBreaker(failure_threshold=3, reset_timeout=20.0, clock=clock)
+    transport = ScriptedTransport([504] * 12)
+    client = make_client(transport=transport, breaker=breaker, retry=no_jitter_policy())
+    with pytest.raises(ServiceUnavailableError, match="circuit open"):
+        client.get("/z")
+    assert transport.calls == 3
+    clock.advance(20.0)
+    with pytest.raises(ServiceUnavailableError, match="circuit open"):
+        client.get("/z")
+    assert transport.calls == 4
+    assert breaker.state == CircuitBreaker.OPEN
