@@ -10,7 +10,6 @@ it travelled with, evaluates the alert rules after every batch, and publishes ``
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,8 @@ from services.monitoring.alerts import evaluate
 from services.monitoring.store import AlertRow, MetricPointRow, Observation, add_event
 from shared.db import session_scope
 from shared.errors import SynapseError, ValidationError
-from shared.events.base import Consumer, Event, EventBus
+from shared.events.base import Event, EventBus
+from shared.events.member import GroupMember
 from shared.events.schema import EventEnvelope, EventType, make_event, publish_event, read_event
 from shared.tracing import CORRELATION_HEADER
 
@@ -85,7 +85,7 @@ def metric_points(envelope: EventEnvelope) -> list[MetricPointRow]:
     ]
 
 
-class Ingestor:
+class Ingestor(GroupMember):
     """Read platform events into metrics_db and evaluate the alert rules after each batch."""
 
     def __init__(
@@ -97,21 +97,9 @@ class Ingestor:
         group: str = "monitoring",
         batch_size: int = 200,
     ) -> None:
+        super().__init__(bus, TOPICS, group, batch_size)
         self.session_factory = session_factory
-        self.bus = bus
         self.clock = clock
-        self.group = group
-        self.batch_size = batch_size
-        self.skipped = 0
-        self._consumer: Consumer | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def consumer(self) -> Consumer:
-        """Return the group member, joining the group on first use."""
-        if self._consumer is None:
-            self._consumer = self.bus().subscribe(list(TOPICS), self.group)
-        return self._consumer
 
     def poll_once(self) -> int:
         """Ingest one batch and evaluate the rules; return how many new events it stored."""
@@ -147,11 +135,6 @@ class Ingestor:
                 self.consumer.commit(events)
         return stored
 
-    def close(self) -> None:
-        """Leave the consumer group."""
-        with self._lock:
-            self._leave()
-
     def _store_or_rewind(self, events: list[Event]) -> int:
         """Store a batch; if that fails, leave the group so the batch is read again."""
         try:
@@ -160,11 +143,6 @@ class Ingestor:
             # The member's position is past the batch; a new member resumes at the commit.
             self._leave()
             raise
-
-    def _leave(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
 
     def _store(self, events: list[Event]) -> int:
         stored = 0

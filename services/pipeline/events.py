@@ -9,19 +9,19 @@ the pipeline publishes (``pipeline.runs``, ``pipeline.dead-letters``) is in ``ru
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from services.pipeline.runs import RunEngine
 from shared.errors import NotFoundError, ValidationError
-from shared.events.base import Consumer, Event, EventBus
+from shared.events.base import Event, EventBus
+from shared.events.member import GroupMember
 from shared.events.schema import EventType, read_event
 
 TOPICS = ("storage.datasets",)
 logger = logging.getLogger(__name__)
 
 
-class DatasetTrigger:
+class DatasetTrigger(GroupMember):
     """Start the runs each committed dataset version triggers."""
 
     def __init__(
@@ -32,20 +32,8 @@ class DatasetTrigger:
         group: str = "pipeline",
         batch_size: int = 100,
     ) -> None:
+        super().__init__(bus, TOPICS, group, batch_size)
         self.engine = engine
-        self.bus = bus
-        self.group = group
-        self.batch_size = batch_size
-        self.skipped = 0
-        self._consumer: Consumer | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def consumer(self) -> Consumer:
-        """Return the group member, joining the group on first use."""
-        if self._consumer is None:
-            self._consumer = self.bus().subscribe(list(TOPICS), self.group)
-        return self._consumer
 
     def poll_once(self) -> list[str]:
         """Handle one batch; return the ids of the runs it started or found."""
@@ -74,16 +62,6 @@ class DatasetTrigger:
                 raise
             self.consumer.commit(events)
         return len(events), runs
-
-    def close(self) -> None:
-        """Leave the consumer group."""
-        with self._lock:
-            self._leave()
-
-    def _leave(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
 
     def _handle(self, event: Event) -> list[str]:
         try:
