@@ -49,6 +49,8 @@ def _pytest_command(
 
     Each run gets its own ``--basetemp``: pytest's shared numbered temp folders are pruned by
     whichever session starts next, which would delete files under a concurrent run's tests.
+    Asserts run plain: a run is read for outcomes only, and rewriting every test module's
+    asserts for richer failure messages is about a third of collection.
     """
     return [
         sys.executable,
@@ -63,6 +65,7 @@ def _pytest_command(
         str(tree),
         "-p",
         "no:cacheprovider",
+        "--assert=plain",
         f"--timeout={limits.per_test}",
         f"--basetemp={basetemp}",
         *extra,
