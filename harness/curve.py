@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,17 @@ def run_trees(
     for bugs in bug_sets:
         distinct.setdefault(_key(bugs), bugs)
     probes = [Probe(bugs) for bugs in distinct.values()]
-    results = probe_many(root, probes, jobs, cache=cache)
+    started = time.monotonic()
+
+    def report(index: int, result: ProbeResult) -> None:
+        source = "cached" if result.cached else f"{time.monotonic() - started:.0f} s"
+        passed = len(result.report.passing)
+        print(
+            f"run {index + 1}/{len(probes)} ({label(result)}): {passed} passed, {source}",
+            flush=True,
+        )
+
+    results = probe_many(root, probes, jobs, cache=cache, done=report)
     for result in results:
         if result.error:
             raise CurveError(f"tree with {label(result)}: {result.error}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -172,10 +173,12 @@ def probe_many(
     limits: RunLimits | None = None,
     log_dir: Path | None = None,
     cache: bool = True,
+    done: Callable[[int, ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """Probe several bug sets, ``jobs`` suite runs at a time (default: cores), in input order.
 
-    With ``log_dir`` every run's pytest output is kept there, one file per run.
+    With ``log_dir`` every run's pytest output is kept there, one file per run. ``done`` is
+    called with each run's index and result as it finishes (from the pool's threads).
     """
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -184,7 +187,10 @@ def probe_many(
     def run(item: tuple[int, Probe]) -> ProbeResult:
         index, probe = item
         log = None if log_dir is None else log_dir / log_name(index, probe.bugs)
-        return probe_one(root, probe, limits, log, cache)
+        result = probe_one(root, probe, limits, log, cache)
+        if done is not None:
+            done(index, result)
+        return result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
         return list(pool.map(run, enumerate(items)))

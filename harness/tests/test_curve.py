@@ -143,6 +143,11 @@ def test_curve_scores_every_step_and_writes_csv_and_plot(root, tmp_path, capsys)
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "fix order (dependency): M1 A1" in printed
+    finished = sorted(
+        line.split(" (")[0] for line in printed.splitlines() if line.startswith("run ")
+    )
+    assert finished == ["run 1/3", "run 2/3", "run 3/3"]
+    assert "(main): 2 passed" in printed
     assert "every non-L bug planted: 0.0000" in printed
     assert "distinct rewards along the dependency-order curve: 3" in printed
     assert "gateway (no bug of its own)" not in printed  # gateway has no tests in this repo
