@@ -34,6 +34,17 @@ def test_broker_and_result_backend_are_not_confused():
     assert app.conf.result_backend == "redis://cache:6379/1"
 
 
+def test_each_app_keeps_the_result_backend_its_own_settings_name():
+    first = make_celery_app(Settings(result_backend="redis://cache-a:6379/1"))
+    second = make_celery_app(Settings(result_backend="redis://cache-b:6380/2"))
+    memory = make_celery_app(Settings(result_backend="cache+memory://"))
+    assert type(first.backend) is type(second.backend)
+    assert (first.backend.connparams["host"], first.backend.connparams["port"]) == ("cache-a", 6379)
+    assert (second.backend.connparams["host"], second.backend.connparams["db"]) == ("cache-b", 2)
+    assert type(memory.backend).__name__ == "CacheBackend"
+    assert first.backend.app is first and second.backend.app is second
+
+
 def test_run_job_task_is_registered_under_its_explicit_name():
     app = make_celery_app(Settings(broker_url="memory://"))
     assert RUN_JOB == "training.run_job"
