@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -88,3 +89,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             problems.append(f"{item.nodeid}: not inside a category folder")
     if problems:
         raise pytest.UsageError("invalid tests:\n" + "\n".join(problems))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Collect garbage less often while the tests run.
+
+    The modules and test items built so far live until the end: frozen, no collection walks
+    them again. A young generation of 10,000 objects instead of 700 makes collections rarer;
+    the default thresholds spent about a tenth of the suite's time in the collector.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
