@@ -110,10 +110,13 @@ def test_swap_does_not_wait_for_in_flight_predictions(tmp_path):
 def swap_with_prediction_in_between(tmp_path):
     """Block a swap v1 → v2 while it evicts v1, then predict; return (prediction, loads)."""
     progress, evicting, resume = threading.Event(), threading.Event(), threading.Event()
+    swapped, moved = threading.Event(), threading.Condition()
 
     def on_release(key, reason):
         if key == cache_key("m", 1):
-            evicting.set()
+            with moved:
+                evicting.set()
+                moved.notify_all()
             resume.wait(WAIT)
 
     calls: list = []
@@ -127,8 +130,19 @@ def swap_with_prediction_in_between(tmp_path):
         calls=calls,
     )
     server.deploy("m", 1)
-    swap, _ = run(server.deploy, "m", 2)
-    assert evicting.wait(WAIT)
+
+    def swap_then_signal():
+        try:
+            return server.deploy("m", 2)
+        finally:
+            with moved:
+                swapped.set()
+                moved.notify_all()
+
+    swap, _ = run(swap_then_signal)
+    with moved:  # a swap that ends without evicting v1 fails the test at once
+        moved.wait_for(lambda: evicting.is_set() or swapped.is_set(), WAIT)
+    assert evicting.is_set()
 
     def predict_then_signal():
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -25,6 +26,25 @@ PREDICT = "/api/v1/models/churn/predict"
 ROUTING = "/api/v1/deployments/churn/routing"
 
 
+# Notified whenever an event of the tests below is set: a held model took its prediction, a
+# background call returned, a load began. A test waiting for one thing stops waiting as soon
+# as the call it watches has ended without it, so a failing run does not sit out WAIT.
+progress = threading.Condition()
+
+
+def announce(event: threading.Event) -> None:
+    with progress:
+        event.set()
+        progress.notify_all()
+
+
+def set_before(event: threading.Event, done: threading.Event) -> bool:
+    """Wait for ``event``; False as soon as the background call ``done`` ended without it."""
+    with progress:
+        progress.wait_for(lambda: event.is_set() or done.is_set(), WAIT)
+    return event.is_set()
+
+
 class HeldArtifact(ModelArtifact):
     """A model whose first multi-row prediction waits for the test; others pass straight on.
 
@@ -41,7 +61,7 @@ class HeldArtifact(ModelArtifact):
         if len(X) > 1:
             self.inside += 1
             if self.inside == 1:
-                self.arrived.set()
+                announce(self.arrived)
                 assert self.release.wait(WAIT), "test never released the model"
         return super().predict(X)
 
@@ -53,9 +73,31 @@ class BrokenArtifact(ModelArtifact):
         raise RuntimeError("model crashed")
 
 
+holding: list[HeldArtifact] = []
+
+
 def held(seed: int) -> HeldArtifact:
     plain = make_artifact("linear", seed=seed)
-    return HeldArtifact(plain.kind, plain.weights, plain.input_schema, plain.metadata).hold()
+    model = HeldArtifact(plain.kind, plain.weights, plain.input_schema, plain.metadata).hold()
+    holding.append(model)
+    return model
+
+
+@pytest.fixture(autouse=True)
+def _no_model_held_across_tests():
+    yield
+    holding.clear()
+
+
+@contextmanager
+def serving(env):
+    """Run the app; let every held model go before it stops, so a failed test ends at once."""
+    with running(env) as client:
+        try:
+            yield client
+        finally:
+            for model in holding:
+                model.release.set()
 
 
 def background(fn, *args, **kwargs):
@@ -66,7 +108,7 @@ def background(fn, *args, **kwargs):
         try:
             out["value"] = fn(*args, **kwargs)
         finally:
-            done.set()
+            announce(done)
 
     threading.Thread(target=body, daemon=True).start()
     return out, done
@@ -116,10 +158,10 @@ def full_replica(make, **settings):
 
 def test_prediction_beyond_a_full_replica_is_429_with_retry_after(make):
     env, model = full_replica(make, max_queued=0)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         first, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         second = predict_rows(client)
         model.release.set()
         assert first_done.wait(WAIT)
@@ -130,10 +172,10 @@ def test_prediction_beyond_a_full_replica_is_429_with_retry_after(make):
 
 def test_retry_after_follows_the_configured_seconds(make):
     env, model = full_replica(make, max_queued=0, busy_retry_after=7)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         second = predict_rows(client)
         model.release.set()
         assert first_done.wait(WAIT)
@@ -142,10 +184,10 @@ def test_retry_after_follows_the_configured_seconds(make):
 
 def test_refusal_is_a_problem_naming_the_capacity(make):
     env, model = full_replica(make, max_queued=0)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         body = predict_rows(client).json()
         model.release.set()
         assert first_done.wait(WAIT)
@@ -155,10 +197,10 @@ def test_refusal_is_a_problem_naming_the_capacity(make):
 
 def test_queued_prediction_runs_once_the_slot_frees(make):
     env, model = full_replica(make, max_queued=1)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         second, second_done = background(predict_rows, client)
         assert queued(client)
         model.release.set()
@@ -168,10 +210,10 @@ def test_queued_prediction_runs_once_the_slot_frees(make):
 
 def test_full_queue_refuses_the_next_prediction(make):
     env, model = full_replica(make, max_queued=1)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         _, second_done = background(predict_rows, client)
         assert queued(client)
         third = predict_rows(client)
@@ -182,10 +224,10 @@ def test_full_queue_refuses_the_next_prediction(make):
 
 def test_queued_prediction_that_waits_too_long_is_refused(make):
     env, model = full_replica(make, max_queued=1, queue_timeout=0.01)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         second = predict_rows(client)
         model.release.set()
         assert first_done.wait(WAIT)
@@ -195,10 +237,10 @@ def test_queued_prediction_that_waits_too_long_is_refused(make):
 
 def test_refusals_are_counted_in_the_stats(make):
     env, model = full_replica(make, max_queued=0)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert model.arrived.wait(WAIT)
+        assert set_before(model.arrived, first_done)
         predict_rows(client)
         predict_rows(client)
         model.release.set()
@@ -209,7 +251,7 @@ def test_refusals_are_counted_in_the_stats(make):
 
 def test_failed_prediction_gives_its_slot_back(make):
     env = make(max_in_flight=1, max_queued=0)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         bad = client.post(PREDICT, json={"instances": [{"tenure": 1.0}]})
         good = predict_rows(client)
@@ -219,11 +261,11 @@ def test_failed_prediction_gives_its_slot_back(make):
 def test_slow_canary_does_not_hold_up_the_stable_version(make):
     canary = held(2)
     env = make({2: canary}, max_in_flight=2, max_queued=0)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         slow, slow_done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert canary.arrived.wait(WAIT)
+        assert set_before(canary.arrived, slow_done)
         fast = predict_rows(client, BUCKET_KEYS[0])
         canary.release.set()
         assert slow_done.wait(WAIT)
@@ -234,10 +276,10 @@ def test_slow_canary_does_not_hold_up_the_stable_version(make):
 def test_in_flight_prediction_finishes_on_its_version_while_the_split_changes(make):
     stable = held(1)
     env = make({1: stable})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert stable.arrived.wait(WAIT)
+        assert set_before(stable.arrived, done)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         stable.release.set()
         assert done.wait(WAIT)
@@ -252,14 +294,14 @@ def test_requests_keep_the_old_split_while_a_canary_loads(make):
 
     def block_canary(path):
         if path.parent.name == "v2":
-            loading.set()
+            announce(loading)
             assert resume.wait(WAIT)
 
     env.loader.before = block_canary
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         swap, swap_done = background(split, client, "churn", {1: 90, 2: 10})
-        assert loading.wait(WAIT)
+        assert set_before(loading, swap_done)
         during = served_version(client, "churn", BUCKET_KEYS[9999])
         resume.set()
         assert swap_done.wait(WAIT)
@@ -272,7 +314,7 @@ def test_canary_failing_its_warm_up_leaves_the_old_split(make):
     nan = make_artifact("linear", seed=2)
     nan.weights["W"] = nan.weights["W"] * float("nan")
     env = make({3: nan})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         response = split(client, "churn", {1: 90, 3: 10})
@@ -286,7 +328,7 @@ def test_canary_failing_its_warm_up_leaves_the_old_split(make):
 
 def test_deploy_failing_its_warm_up_keeps_the_old_version_serving(make):
     env = make({2: BrokenArtifact(**vars(make_artifact("linear", seed=2)))})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         response = client.post("/api/v1/deployments/churn", json={"version": 2})
         version = served_version(client, "churn", None)
@@ -298,7 +340,7 @@ def test_deploy_failing_its_warm_up_keeps_the_old_version_serving(make):
 def test_split_with_a_missing_artifact_changes_nothing(make):
     env = make()
     (env.root / "churn" / "v3" / "model.npz").unlink()
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         response = split(client, "churn", {1: 80, 2: 10, 3: 10})
@@ -310,11 +352,11 @@ def test_split_with_a_missing_artifact_changes_nothing(make):
 def test_promotion_during_an_in_flight_canary_prediction(make):
     canary = held(2)
     env = make({2: canary})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert canary.arrived.wait(WAIT)
+        assert set_before(canary.arrived, done)
         promoted = client.post(f"{ROUTING}/promote", json={"version": 2})
         canary.release.set()
         assert done.wait(WAIT)
@@ -327,11 +369,11 @@ def test_promotion_during_an_in_flight_canary_prediction(make):
 def test_rollback_during_an_in_flight_canary_prediction(make):
     canary = held(2)
     env = make({2: canary})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert canary.arrived.wait(WAIT)
+        assert set_before(canary.arrived, done)
         assert client.delete(ROUTING).status_code == 204
         canary.release.set()
         assert done.wait(WAIT)
@@ -343,11 +385,11 @@ def test_rollback_during_an_in_flight_canary_prediction(make):
 def test_undeploy_during_an_in_flight_routed_prediction(make):
     canary = held(2)
     env = make({2: canary})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert canary.arrived.wait(WAIT)
+        assert set_before(canary.arrived, done)
         assert client.delete("/api/v1/deployments/churn").status_code == 204
         canary.release.set()
         assert done.wait(WAIT)
@@ -358,7 +400,7 @@ def test_undeploy_during_an_in_flight_routed_prediction(make):
 
 def test_routed_versions_evicted_from_a_small_cache_are_reloaded(make):
     env = make(cache_max_models=1)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 50, 2: 50}).status_code == 200
         got = [served_version(client, "churn", BUCKET_KEYS[b]) for b in (0, 9999, 0, 9999)]
@@ -367,7 +409,7 @@ def test_routed_versions_evicted_from_a_small_cache_are_reloaded(make):
 
 def test_canary_whose_file_vanished_fails_only_its_own_keys(make):
     env = make(cache_max_models=1)
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 50, 2: 50}).status_code == 200
         (env.root / "churn" / "v2" / "model.npz").unlink()
@@ -379,7 +421,7 @@ def test_canary_whose_file_vanished_fails_only_its_own_keys(make):
 
 def test_shadow_failing_its_warm_up_is_refused_and_the_split_serves(make):
     env = make({3: BrokenArtifact(**vars(make_artifact("linear", seed=3)))})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         response = split(client, "churn", {1: 100}, shadow=3)
         assert response.status_code == 409  # its warm-up crashes too: never installed
@@ -397,7 +439,7 @@ def test_shadow_that_crashes_after_warm_up_is_counted_not_returned(make):
 
     plain = make_artifact("linear", seed=3)
     env = make({3: CrashesOnRequests(**vars(plain))})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 100}, shadow=3).status_code == 200
         response = predict_rows(client, BUCKET_KEYS[0])
@@ -410,7 +452,7 @@ def test_shadow_that_crashes_after_warm_up_is_counted_not_returned(make):
 def test_slow_shadow_gets_the_copy_after_the_served_answer(make):
     shadow = held(3)
     env = make({3: shadow})
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 100}, shadow=3).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[0])
@@ -427,7 +469,7 @@ def test_two_replicas_send_each_key_to_the_same_version(tmp_path):
         env = make_env(tmp_path / replica)
         env.publish("churn", 1, make_artifact("linear", seed=1))
         env.publish("churn", 2, make_artifact("linear", seed=2), stage="Staging")
-        with running(env) as client:
+        with serving(env) as client:
             deploy_ok(client, "churn", 1)
             assert split(client, "churn", {1: 50, 2: 50}).status_code == 200
             keys = [f"shopper-{n}" for n in range(8)]
@@ -440,7 +482,7 @@ def test_two_replicas_send_each_key_to_the_same_version(tmp_path):
 def test_replica_restarted_mid_experiment_routes_keys_as_before(make):
     env = make()
     keys = [f"visitor-{n}" for n in range(8)]
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 70, 2: 30}).status_code == 200
         before = [served_version(client, "churn", k) for k in keys]
@@ -454,7 +496,7 @@ def test_replica_restarted_mid_experiment_routes_keys_as_before(make):
 
 def test_customer_at_the_canary_edge_stays_on_the_canary_as_its_share_grows(make):
     env = make()
-    with running(env) as client:
+    with serving(env) as client:
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         before = served_version(client, "churn", BUCKET_KEYS[9000])
