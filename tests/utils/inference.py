@@ -197,6 +197,29 @@ def make_env(root: Path, *, health: list[int] | None = None, **settings: Any) ->
     return InferenceEnv(root, registry, loader, sleeps, app)
 
 
+# Notified whenever a test event is set through ``announce``: a held model took its call, a
+# background call returned, a load began. ``set_before`` stops waiting for one event as soon
+# as the call it watches has ended without it, so a failing run does not sit out its bound.
+_progress = threading.Condition()
+
+
+def announce(event: threading.Event) -> None:
+    """Set ``event`` and wake every ``set_before`` waiting on it."""
+    with _progress:
+        event.set()
+        _progress.notify_all()
+
+
+def set_before(event: threading.Event, done: threading.Event, timeout: float) -> bool:
+    """Wait for ``event``; False as soon as ``done`` (the watched call ended) is set first.
+
+    Both events must be set through ``announce``.
+    """
+    with _progress:
+        _progress.wait_for(lambda: event.is_set() or done.is_set(), timeout)
+    return event.is_set()
+
+
 @contextmanager
 def running(env: InferenceEnv) -> Iterator[TestClient]:
     """Start the app (its lifespan waits for the registry) and yield a client."""

@@ -17,10 +17,12 @@ from tests.utils.inference import (
     ROWS,
     FakeRegistry,
     SpyLock,
+    announce,
     make_artifact,
     make_env,
     matrix,
     running,
+    set_before,
 )
 
 pytestmark = pytest.mark.inference
@@ -110,13 +112,11 @@ def test_swap_does_not_wait_for_in_flight_predictions(tmp_path):
 def swap_with_prediction_in_between(tmp_path):
     """Block a swap v1 → v2 while it evicts v1, then predict; return (prediction, loads)."""
     progress, evicting, resume = threading.Event(), threading.Event(), threading.Event()
-    swapped, moved = threading.Event(), threading.Condition()
+    swapped = threading.Event()
 
     def on_release(key, reason):
         if key == cache_key("m", 1):
-            with moved:
-                evicting.set()
-                moved.notify_all()
+            announce(evicting)
             resume.wait(WAIT)
 
     calls: list = []
@@ -135,14 +135,10 @@ def swap_with_prediction_in_between(tmp_path):
         try:
             return server.deploy("m", 2)
         finally:
-            with moved:
-                swapped.set()
-                moved.notify_all()
+            announce(swapped)
 
     swap, _ = run(swap_then_signal)
-    with moved:  # a swap that ends without evicting v1 fails the test at once
-        moved.wait_for(lambda: evicting.is_set() or swapped.is_set(), WAIT)
-    assert evicting.is_set()
+    assert set_before(evicting, swapped, WAIT)
 
     def predict_then_signal():
         try:

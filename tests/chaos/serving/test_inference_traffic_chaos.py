@@ -11,11 +11,13 @@ from shared.ml.model_loader import ModelArtifact
 from tests.utils.inference import (
     BUCKET_KEYS,
     ROWS,
+    announce,
     deploy_ok,
     make_artifact,
     make_env,
     running,
     served_version,
+    set_before,
     split,
 )
 
@@ -24,25 +26,6 @@ pytestmark = pytest.mark.inference
 WAIT = 5.0  # bound on event waits: never reached on a correct run
 PREDICT = "/api/v1/models/churn/predict"
 ROUTING = "/api/v1/deployments/churn/routing"
-
-
-# Notified whenever an event of the tests below is set: a held model took its prediction, a
-# background call returned, a load began. A test waiting for one thing stops waiting as soon
-# as the call it watches has ended without it, so a failing run does not sit out WAIT.
-progress = threading.Condition()
-
-
-def announce(event: threading.Event) -> None:
-    with progress:
-        event.set()
-        progress.notify_all()
-
-
-def set_before(event: threading.Event, done: threading.Event) -> bool:
-    """Wait for ``event``; False as soon as the background call ``done`` ended without it."""
-    with progress:
-        progress.wait_for(lambda: event.is_set() or done.is_set(), WAIT)
-    return event.is_set()
 
 
 class HeldArtifact(ModelArtifact):
@@ -161,7 +144,7 @@ def test_prediction_beyond_a_full_replica_is_429_with_retry_after(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         first, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         second = predict_rows(client)
         model.release.set()
         assert first_done.wait(WAIT)
@@ -175,7 +158,7 @@ def test_retry_after_follows_the_configured_seconds(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         second = predict_rows(client)
         model.release.set()
         assert first_done.wait(WAIT)
@@ -187,7 +170,7 @@ def test_refusal_is_a_problem_naming_the_capacity(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         body = predict_rows(client).json()
         model.release.set()
         assert first_done.wait(WAIT)
@@ -200,7 +183,7 @@ def test_queued_prediction_runs_once_the_slot_frees(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         second, second_done = background(predict_rows, client)
         assert queued(client)
         model.release.set()
@@ -213,7 +196,7 @@ def test_full_queue_refuses_the_next_prediction(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         _, second_done = background(predict_rows, client)
         assert queued(client)
         third = predict_rows(client)
@@ -227,7 +210,7 @@ def test_queued_prediction_that_waits_too_long_is_refused(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         second = predict_rows(client)
         model.release.set()
         assert first_done.wait(WAIT)
@@ -240,7 +223,7 @@ def test_refusals_are_counted_in_the_stats(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         _, first_done = background(predict_rows, client)
-        assert set_before(model.arrived, first_done)
+        assert set_before(model.arrived, first_done, WAIT)
         predict_rows(client)
         predict_rows(client)
         model.release.set()
@@ -265,7 +248,7 @@ def test_slow_canary_does_not_hold_up_the_stable_version(make):
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         slow, slow_done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert set_before(canary.arrived, slow_done)
+        assert set_before(canary.arrived, slow_done, WAIT)
         fast = predict_rows(client, BUCKET_KEYS[0])
         canary.release.set()
         assert slow_done.wait(WAIT)
@@ -279,7 +262,7 @@ def test_in_flight_prediction_finishes_on_its_version_while_the_split_changes(ma
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert set_before(stable.arrived, done)
+        assert set_before(stable.arrived, done, WAIT)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         stable.release.set()
         assert done.wait(WAIT)
@@ -301,7 +284,7 @@ def test_requests_keep_the_old_split_while_a_canary_loads(make):
     with serving(env) as client:
         deploy_ok(client, "churn", 1)
         swap, swap_done = background(split, client, "churn", {1: 90, 2: 10})
-        assert set_before(loading, swap_done)
+        assert set_before(loading, swap_done, WAIT)
         during = served_version(client, "churn", BUCKET_KEYS[9999])
         resume.set()
         assert swap_done.wait(WAIT)
@@ -356,7 +339,7 @@ def test_promotion_during_an_in_flight_canary_prediction(make):
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert set_before(canary.arrived, done)
+        assert set_before(canary.arrived, done, WAIT)
         promoted = client.post(f"{ROUTING}/promote", json={"version": 2})
         canary.release.set()
         assert done.wait(WAIT)
@@ -373,7 +356,7 @@ def test_rollback_during_an_in_flight_canary_prediction(make):
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert set_before(canary.arrived, done)
+        assert set_before(canary.arrived, done, WAIT)
         assert client.delete(ROUTING).status_code == 204
         canary.release.set()
         assert done.wait(WAIT)
@@ -389,7 +372,7 @@ def test_undeploy_during_an_in_flight_routed_prediction(make):
         deploy_ok(client, "churn", 1)
         assert split(client, "churn", {1: 90, 2: 10}).status_code == 200
         out, done = background(predict_rows, client, BUCKET_KEYS[9999])
-        assert set_before(canary.arrived, done)
+        assert set_before(canary.arrived, done, WAIT)
         assert client.delete("/api/v1/deployments/churn").status_code == 204
         canary.release.set()
         assert done.wait(WAIT)
