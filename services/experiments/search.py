@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from services.django_project.routers import database_for
-from services.experiments.models import Metric, Run
+from services.experiments.models import Metric, Param, Run, Tag
 from services.experiments.values import exact
 from shared.backends import ports
 from shared.search.base import SearchResult
@@ -36,6 +36,16 @@ DB = database_for("experiments")
 RUNS_INDEX = EXPERIMENTS_INDEX.name
 JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 MAX_PLAIN_EXPONENT = 64
+RUN_COLUMNS = (
+    "run_id",
+    "experiment__name",
+    "model_name",
+    "status",
+    "name",
+    "notes",
+    "started_at",
+    "finished_at",
+)
 RANGES = {">=": "gte", ">": "gt", "<=": "lte", "<": "lt"}
 _indexing = threading.Lock()
 
@@ -80,32 +90,21 @@ def canonical_literal(literal: str) -> str:
     return value if isinstance(value, str) else literal
 
 
-def run_document(run: Run) -> dict[str, Any]:
-    """Return the search document of a run (fields of the experiments mapping)."""
+def run_document(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the search document of a run row (``RUN_COLUMNS``), params, tags and metrics empty."""
     document: dict[str, Any] = {
-        "run_id": run.run_id,
-        "experiment": run.experiment.name,
-        "model_name": run.model_name,
-        "status": run.status,
-        "notes": " ".join(part for part in (run.name, run.notes) if part),
-        "started_at": isoformat(run.started_at),
+        "run_id": row["run_id"],
+        "experiment": row["experiment__name"],
+        "model_name": row["model_name"],
+        "status": row["status"],
+        "notes": " ".join(part for part in (row["name"], row["notes"]) if part),
+        "started_at": isoformat(row["started_at"]),
+        "params": [],
+        "tags": [],
+        "metrics": [],
     }
-    if run.finished_at is not None:
-        document["finished_at"] = isoformat(run.finished_at)
-    return document
-
-
-def full_document(run: Run, last_points: Iterable[Metric]) -> dict[str, Any]:
-    """Return a run's document with its params, tags and each metric's last point."""
-    document = run_document(run)
-    document["params"] = [
-        {"key": p.key, "value": canonical_literal(p.value)} for p in run.params.all()
-    ]
-    document["tags"] = [{"key": t.key, "value": t.value} for t in run.tags.all()]
-    document["metrics"] = [
-        {"key": m.key, "value": float(m.value), "step": m.step}
-        for m in sorted(last_points, key=lambda m: m.key)
-    ]
+    if row["finished_at"] is not None:
+        document["finished_at"] = isoformat(row["finished_at"])
     return document
 
 
@@ -155,17 +154,23 @@ def _metric(wanted: MetricFilter) -> dict[str, Any]:
 
 
 def _index_current(run_ids: list[str]) -> None:
+    # This runs after every write of a run, so it reads value rows (four queries, no model
+    # instances) rather than runs with their related managers.
     with _indexing:
-        runs = list(
-            Run.objects.filter(run_id__in=run_ids)
-            .select_related("experiment")
-            .prefetch_related("params", "tags")
-        )
+        runs = Run.objects.filter(run_id__in=run_ids).values("pk", *RUN_COLUMNS)
+        documents = {row["pk"]: run_document(row) for row in runs}
+        params = Param.objects.filter(run__in=documents).order_by("key")
+        for run_pk, key, value in params.values_list("run", "key", "value"):
+            documents[run_pk]["params"].append({"key": key, "value": canonical_literal(value)})
+        tags = Tag.objects.filter(run__in=documents).order_by("key")
+        for run_pk, key, value in tags.values_list("run", "key", "value"):
+            documents[run_pk]["tags"].append({"key": key, "value": value})
         latest = Metric.objects.filter(run=OuterRef("run"), key=OuterRef("key")).order_by("-step")
-        points = Metric.objects.filter(run__in=runs, step=Subquery(latest.values("step")[:1]))
-        by_run: dict[int, list[Metric]] = {}
-        for point in points:
-            by_run.setdefault(point.run_id, []).append(point)
+        points = Metric.objects.filter(run__in=documents, step=Subquery(latest.values("step")[:1]))
+        for run_pk, key, value, step in points.order_by("key").values_list(
+            "run", "key", "value", "step"
+        ):
+            documents[run_pk]["metrics"].append({"key": key, "value": float(value), "step": step})
         search = ports().search
-        for run in runs:
-            search.index(RUNS_INDEX, run.run_id, full_document(run, by_run.get(run.pk, [])))
+        for document in documents.values():
+            search.index(RUNS_INDEX, document["run_id"], document)

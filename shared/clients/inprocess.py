@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +20,7 @@ def is_asgi_app(app: Any) -> bool:
 
 
 class ASGIBridgeTransport(httpx.BaseTransport):
-    """Serve sync requests from an ASGI app on a short-lived event loop in a portal thread."""
+    """Serve sync requests from an ASGI app, each on a short-lived event loop of its own."""
 
     def __init__(self, app: Any, *, raise_app_exceptions: bool = False) -> None:
         self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
@@ -27,8 +28,15 @@ class ASGIBridgeTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Run the app for one request and return a fully read response."""
         request.read()
-        # A fresh portal works from any thread, including a sync route's worker thread
-        # inside another app's event loop, because it runs its own loop in its own thread.
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # The usual case (a test, a worker thread of a sync route): run the app right here.
+            # A loop factory keeps whatever loop this thread had set, as it was.
+            with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+                return runner.run(self._send(request))
+        # Async code in this thread is blocked on this call, so its loop cannot serve the
+        # app: a portal runs the app on a loop in a thread of its own.
         with anyio.from_thread.start_blocking_portal() as portal:
             return portal.call(self._send, request)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import Request
@@ -104,6 +106,26 @@ def test_client_inside_a_sync_route_reaches_another_app():
     body = outer.get_json("/relay", headers={"Authorization": "Bearer nested"})
     assert body["service"] == "registry"
     assert body["headers"]["authorization"] == "Bearer nested"
+
+
+def test_client_called_from_async_code_reaches_the_app():
+    # The caller's loop is blocked in the call, so the app cannot run on it.
+    async def caller() -> dict:
+        return make_client().get_json("/echo", params={"from": "async"})
+
+    assert asyncio.run(caller())["query"] == {"from": "async"}
+
+
+def test_a_call_leaves_the_callers_own_event_loop_set():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        assert make_client().get_json("/health")["status"] == "ok"
+        assert asyncio.get_event_loop() is loop
+        assert not loop.is_closed()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def test_unknown_host_is_reported_unavailable():
