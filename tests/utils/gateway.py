@@ -16,6 +16,7 @@ from services.gateway.main import create_app, make_client_factory
 from shared.clients.base import ServiceClient
 from shared.clients.inprocess import InProcessTransport
 from shared.web import create_service_app
+from tests.utils.asgi import LocalTestClient
 from tests.utils.models import ModelsEnv, make_models_env
 
 UPSTREAMS = {
@@ -108,5 +109,5 @@ def make_gateway_env(**settings: Any) -> GatewayEnv:
         return build(service)
 
     app = create_app(config, factory)
-    client = TestClient(app, raise_server_exceptions=False)
+    client = LocalTestClient(app, raise_server_exceptions=False)
     return GatewayEnv(app, client, transport, models, clock, sleeps, built)

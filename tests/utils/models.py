@@ -18,6 +18,7 @@ from services.models.config import Settings
 from services.models.main import build_session_factory, create_app
 from services.models.store import ModelRepository
 from shared.db import session_scope
+from tests.utils.asgi import LocalTestClient
 
 MEMORY_URL = "sqlite+pysqlite:///:memory:"
 MODELS_URL = "/api/v1/models"
@@ -80,7 +81,7 @@ def make_models_env(*, clock: StepClock | None = None) -> ModelsEnv:
     with session_scope(factory) as session:
         ModelRepository(session).ping()
     app = create_app(Settings(database_url=MEMORY_URL), factory, clock=clock)
-    client = TestClient(app, raise_server_exceptions=False)
+    client = LocalTestClient(app, raise_server_exceptions=False)
     return ModelsEnv(factory.kw["bind"], factory, clock, app, client)
 
 

@@ -45,6 +45,7 @@ from shared.clients.registry import RegistryClient
 from shared.clients.training import TrainingClient
 from shared.events.base import EventBus
 from shared.events.schema import EventEnvelope, read_event
+from tests.utils.asgi import LocalTestClient
 
 MEMORY_DB = "sqlite+pysqlite:///:memory:"
 T0 = datetime(2024, 11, 3, 5, 30, tzinfo=UTC)  # the night New York falls back
@@ -351,7 +352,7 @@ def make_pipeline_env(
         sleeper=pause,
         new_id=lambda: next(ids),
     )
-    return PipelineEnv(app, TestClient(app), clock, sleeps, datasets, recorder, bus)
+    return PipelineEnv(app, LocalTestClient(app), clock, sleeps, datasets, recorder, bus)
 
 
 @lru_cache(maxsize=1)

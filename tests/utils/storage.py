@@ -41,6 +41,7 @@ from shared.events.base import EventBus
 from shared.storage.base import ObjectStore
 from shared.storage.bootstrap import ensure_buckets
 from shared.storage.memory import InMemoryObjectStore
+from tests.utils.asgi import LocalTestClient
 
 MEMORY_URL = "sqlite+pysqlite:///:memory:"
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -193,7 +194,7 @@ def make_storage_env(
     store = store if store is not None else backends.get_storage()
     bus_factory = (lambda: bus) if bus is not None else backends.get_bus
     app, factory = start_storage(settings, lambda: store, bus_factory, clock)
-    return StorageEnv(app, TestClient(app), store, clock, factory, settings)
+    return StorageEnv(app, LocalTestClient(app), store, clock, factory, settings)
 
 
 def storage_client(app: FastAPI | httpx.BaseTransport) -> StorageClient:

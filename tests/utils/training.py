@@ -38,6 +38,7 @@ from services.training.store import Base
 from shared.clients.registry import RegistryClient
 from shared.db import make_engine, make_session_factory
 from shared.utils.distributed import InMemoryLockFactory
+from tests.utils.asgi import LocalTestClient
 
 JOBS_URL = "/api/v1/jobs"
 REGISTRY_TRANSACTIONAL_DB = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -220,7 +221,7 @@ def make_training_env(
     overrides.update(deps)
     app = create_app(training_settings(root, **(settings or {})), **overrides)
     deps: TrainingDeps = app.state.deps
-    return TrainingEnv(app, TestClient(app), deps, deps.registry, root)
+    return TrainingEnv(app, LocalTestClient(app), deps, deps.registry, root)
 
 
 def submit(env: TrainingEnv, model_name: str = "churn", **overrides: Any) -> dict[str, Any]:
