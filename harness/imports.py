@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 from harness.plant import read_text
@@ -44,20 +45,32 @@ def _parents(name: str) -> set[str]:
 
 
 def import_graph(root: Path) -> dict[str, set[str]]:
-    """Return, for each module of the tree's code, the tree modules it imports (and parents)."""
-    files = {}
+    """Return, for each module of the tree's code, the tree modules it imports (and parents).
+
+    Parsing every module takes over a second, and a record or verify run asks once per edit of
+    module-level code, so a graph is reused while no code file of the tree changes (same paths,
+    sizes and modification times). Callers must not change the returned graph.
+    """
+    files = []
     for folder in CODE_DIRS:
         for path in sorted((root / folder).rglob("*.py")):
-            rel = path.relative_to(root).as_posix()
-            files[module_name(rel)] = (path, path.name == "__init__.py")
+            stat = path.stat()
+            files.append((path.relative_to(root).as_posix(), stat.st_mtime_ns, stat.st_size))
+    return _parsed_graph(root.resolve(), tuple(files))
+
+
+@lru_cache(maxsize=4)
+def _parsed_graph(root: Path, files: tuple[tuple[str, int, int], ...]) -> dict[str, set[str]]:
+    names = {module_name(rel): rel for rel, _, _ in files}
     graph: dict[str, set[str]] = {}
-    for name, (path, package) in files.items():
+    for name, rel in names.items():
+        package = rel.endswith("/__init__.py")
         try:
-            found = imported_modules(read_text(path), name, package)
+            found = imported_modules(read_text(root / rel), name, package)
         except SyntaxError:
-            found = set(files)  # unreadable: assume it can see everything
+            found = set(names)  # unreadable: assume it can see everything
         found |= {p for n in found for p in _parents(n)} | _parents(name)
-        graph[name] = {n for n in found if n in files and n != name}
+        graph[name] = {n for n in found if n in names and n != name}
     return graph
 
 

@@ -246,6 +246,22 @@ def test_import_graph_follows_relative_imports_and_parent_packages(tmp_path):
     assert seen == {"shared.base", "shared.user", "services.app"}
 
 
+def test_import_graph_is_reused_until_a_code_file_changes(tmp_path):
+    from harness.imports import import_graph
+
+    files = {"shared/__init__.py": "", "shared/a.py": "X = 1\n", "shared/b.py": "Y = 2\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    first = import_graph(tmp_path)
+    assert import_graph(tmp_path) is first
+    assert "shared.a" not in first["shared.b"]
+    (tmp_path / "shared/b.py").write_text("from shared.a import X\n")
+    assert "shared.a" in import_graph(tmp_path)["shared.b"]
+    (tmp_path / "shared/c.py").write_text("import shared.b\n")
+    assert import_graph(tmp_path)["shared.c"] == {"shared", "shared.b"}
+
+
 def test_a_module_loaded_by_name_outside_the_import_graph_selects_everything(tmp_path):
     root = make_root(tmp_path, {"services/loaded.py": "NAME = 'x'\n"})
     cmap = CoverageMap(["import:services.loaded"], {"services/loaded.py": {1: [0]}})
