@@ -22,9 +22,10 @@ from sqlalchemy.types import TypeDecorator
 
 from shared.utils.timeutils import to_utc
 
+# Database names of a SQLAlchemy SQLite URL that mean "in memory".
+MEMORY_DATABASES = (None, "", ":memory:")
 # Schema-only in-memory databases by metadata id (see create_schema); the metadata and engine
 # are kept so that the id is never reused and the connection stays open.
-MEMORY_DATABASES = (None, "", ":memory:")
 _templates: dict[int, tuple[MetaData, sqlite3.Connection, Engine]] = {}
 _templates_lock = threading.Lock()
 
