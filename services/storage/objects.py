@@ -3,6 +3,10 @@
 Write order keeps garbage collection safe: a ``pending`` row is committed before the object is
 written and turns ``live`` after, and collection spares any object a live row or a pending
 row younger than the grace period names, so an upload in flight never loses its object.
+
+An object's bytes sit in its bucket under its key, so two writers of one key take turns (the
+platform lock port, one lock per key) from writing the bytes to committing the live row:
+otherwise one writer's row could go live over the other writer's bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from services.storage import store
 from services.storage.config import Settings
 from services.storage.keys import key_prefix, object_key
 from services.storage.store import ObjectRepository, ObjectRow, StoredObject
+from shared.backends import get_locks
 from shared.db import session_scope
 from shared.errors import (
     NotFoundError,
@@ -30,6 +35,7 @@ from shared.errors import (
 )
 from shared.storage.base import ChecksumMismatchError, ObjectStore
 from shared.storage.bootstrap import ARTIFACTS_BUCKET, CHECKPOINTS_BUCKET, DATASETS_BUCKET
+from shared.utils.distributed import DistributedLock
 from shared.utils.timeutils import to_utc
 
 Clock = Callable[[], datetime]
@@ -38,6 +44,10 @@ NAMESPACES: dict[str, str] = {
     "datasets": DATASETS_BUCKET,
     "checkpoints": CHECKPOINTS_BUCKET,
 }
+# A key's write lock: held while the bytes go up and the row goes live, waited for by the next
+# writer of the key; the lease outlives the largest upload, and a dead holder frees it.
+WRITE_LOCK_TTL = 300.0
+WRITE_LOCK_WAIT = 120.0
 logger = logging.getLogger(__name__)
 
 
@@ -74,6 +84,13 @@ class Download:
 
     info: StoredObject
     data: bytes
+
+
+def write_lock(namespace: str, key: str) -> DistributedLock:
+    """Return the lock writers of one key take turns on (503 ``lock_timeout`` after the wait)."""
+    lock = get_locks()(f"storage:object:{namespace}/{key}", ttl=WRITE_LOCK_TTL)
+    lock.context_timeout = WRITE_LOCK_WAIT
+    return lock
 
 
 class ObjectService:
@@ -150,22 +167,23 @@ class ObjectService:
             session.add(row)
             session.flush()
             row_id = row.id
-        try:
-            self.storage().put(bucket, key, data, content_type=media)
-        except SynapseError:
-            self._set_state(row_id, store.FAILED)
-            raise
-        with session_scope(self.session_factory) as session:
-            previous = select(ObjectRow).where(
-                ObjectRow.namespace == namespace,
-                ObjectRow.key == key,
-                ObjectRow.state == store.LIVE,
-            )
-            for old in session.scalars(previous):
-                old.state, old.updated_at = store.REPLACED, self.now()
-            live = session.get_one(ObjectRow, row_id)
-            live.state, live.updated_at = store.LIVE, self.now()
-            return live.to_entity()
+        with write_lock(namespace, key):
+            try:
+                self.storage().put(bucket, key, data, content_type=media)
+            except SynapseError:
+                self._set_state(row_id, store.FAILED)
+                raise
+            with session_scope(self.session_factory) as session:
+                previous = select(ObjectRow).where(
+                    ObjectRow.namespace == namespace,
+                    ObjectRow.key == key,
+                    ObjectRow.state == store.LIVE,
+                )
+                for old in session.scalars(previous):
+                    old.state, old.updated_at = store.REPLACED, self.now()
+                live = session.get_one(ObjectRow, row_id)
+                live.state, live.updated_at = store.LIVE, self.now()
+                return live.to_entity()
 
     def stat(self, namespace: str, raw_key: str) -> StoredObject:
         """Return the live row of an object."""

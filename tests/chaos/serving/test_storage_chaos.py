@@ -7,14 +7,18 @@ racing each other each store a complete checkpoint; the key ends up holding one 
 
 from __future__ import annotations
 
+import queue
 import threading
 
 import pytest
 
+from shared import backends
 from shared.clients.inprocess import ASGIBridgeTransport
 from shared.clients.storage import StorageServiceStore
 from shared.storage.base import StorageError
 from shared.storage.bootstrap import CHECKPOINTS_BUCKET
+from shared.storage.memory import InMemoryObjectStore
+from shared.utils.distributed import InMemoryLockFactory
 from tests.utils.storage import (
     BarrierTransport,
     HookedStore,
@@ -82,9 +86,49 @@ def test_two_writers_of_one_checkpoint_interleaving_both_store_complete_checkpoi
     assert env.get("checkpoints", KEY).content == second
 
 
+class PausingStore(InMemoryObjectStore):
+    """A store that holds the first writer of the checkpoint right after its bytes are in."""
+
+    def __init__(self, steps: queue.SimpleQueue, labels: dict[bytes, str]) -> None:
+        super().__init__()
+        self.steps, self.labels = steps, labels
+        self.resume = threading.Event()
+        self.paused: str | None = None
+        self.guard = threading.Lock()
+
+    def put(self, bucket, name, data, **kwargs):
+        info = super().put(bucket, name, data, **kwargs)
+        if name == KEY:
+            label = self.labels[bytes(data)]
+            with self.guard:
+                first, self.paused = self.paused is None, self.paused or label
+            self.steps.put(("wrote", label))
+            if first:
+                self.resume.wait(timeout=20)
+        return info
+
+
+class WaitReportingLocks(InMemoryLockFactory):
+    """In-process locks that report each lock someone has to wait for."""
+
+    def __init__(self, steps: queue.SimpleQueue) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def acquire(self, lock, timeout):
+        if super().acquire(lock, 0):
+            return True
+        self.steps.put(("waits", lock.name))
+        return super().acquire(lock, timeout)
+
+
 def test_concurrent_checkpoint_saves_through_the_port_never_mix(tmp_path):
-    env = make_storage_env(database_url=f"sqlite+pysqlite:///{tmp_path / 'storage.sqlite3'}")
     saves = {"a": blob(3 * PART, seed=54), "b": blob(3 * PART, seed=55)}
+    steps: queue.SimpleQueue = queue.SimpleQueue()
+    store = PausingStore(steps, {data: label for label, data in saves.items()})
+    env = make_storage_env(
+        store=store, database_url=f"sqlite+pysqlite:///{tmp_path / 'storage.sqlite3'}"
+    )
     # Both writers open their upload, one after the other, before either sends a part.
     transport = BarrierTransport(
         ASGIBridgeTransport(env.app),
@@ -95,16 +139,28 @@ def test_concurrent_checkpoint_saves_through_the_port_never_mix(tmp_path):
     port = StorageServiceStore(storage_client(transport), part_size=PART)
     errors: list[BaseException] = []
 
-    def save(data: bytes) -> None:
+    def save(label: str) -> None:
         try:
-            port.put(CHECKPOINTS_BUCKET, KEY, data)
+            port.put(CHECKPOINTS_BUCKET, KEY, saves[label])
         except BaseException as exc:
             errors.append(exc)
+        finally:
+            steps.put(("done", label))
 
-    threads = [threading.Thread(target=save, args=(data,)) for data in saves.values()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    threads = [threading.Thread(target=save, args=(label,), name=label) for label in saves]
+    with backends.use_backend("locks", WaitReportingLocks(steps)):
+        for thread in threads:
+            thread.start()
+        # The first save to write the checkpoint stays right there until the other save has
+        # finished or waits for its turn: the worst moment for the other save to write.
+        seen: dict[str, set[str]] = {"wrote": set(), "waits": set(), "done": set()}
+        while len(seen["done"]) < 2:
+            kind, label = steps.get(timeout=30)
+            seen[kind].add(label)
+            other = {"a": "b", "b": "a"}.get(store.paused or "")
+            if other in seen["done"] or (other and seen["waits"]):
+                store.resume.set()
+        for thread in threads:
+            thread.join(timeout=10)
     assert errors == []
     assert port.get(CHECKPOINTS_BUCKET, KEY) in saves.values()
