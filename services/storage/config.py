@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     presign_max_expiry: int = Field(default=7 * 24 * 3600, gt=0)
     # How long an unreferenced object is kept before garbage collection may delete it.
     gc_grace_seconds: int = Field(default=3600, ge=0)
+    # How long a write waits while another write of the same key finishes, before a 503.
+    write_lock_wait_seconds: float = Field(default=30.0, gt=0)
 
 
 @lru_cache(maxsize=1)

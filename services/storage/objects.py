@@ -44,10 +44,8 @@ NAMESPACES: dict[str, str] = {
     "datasets": DATASETS_BUCKET,
     "checkpoints": CHECKPOINTS_BUCKET,
 }
-# A key's write lock: held while the bytes go up and the row goes live, waited for by the next
-# writer of the key; the lease outlives the largest upload, and a dead holder frees it.
+# Lease of a key's write lock: outlives the largest upload, so only a dead holder loses it.
 WRITE_LOCK_TTL = 300.0
-WRITE_LOCK_WAIT = 120.0
 logger = logging.getLogger(__name__)
 
 
@@ -84,13 +82,6 @@ class Download:
 
     info: StoredObject
     data: bytes
-
-
-def write_lock(namespace: str, key: str) -> DistributedLock:
-    """Return the lock writers of one key take turns on (503 ``lock_timeout`` after the wait)."""
-    lock = get_locks()(f"storage:object:{namespace}/{key}", ttl=WRITE_LOCK_TTL)
-    lock.context_timeout = WRITE_LOCK_WAIT
-    return lock
 
 
 class ObjectService:
@@ -167,23 +158,33 @@ class ObjectService:
             session.add(row)
             session.flush()
             row_id = row.id
-        with write_lock(namespace, key):
-            try:
+        try:
+            with self._write_lock(namespace, key):
                 self.storage().put(bucket, key, data, content_type=media)
-            except SynapseError:
-                self._set_state(row_id, store.FAILED)
-                raise
-            with session_scope(self.session_factory) as session:
-                previous = select(ObjectRow).where(
-                    ObjectRow.namespace == namespace,
-                    ObjectRow.key == key,
-                    ObjectRow.state == store.LIVE,
-                )
-                for old in session.scalars(previous):
-                    old.state, old.updated_at = store.REPLACED, self.now()
-                live = session.get_one(ObjectRow, row_id)
-                live.state, live.updated_at = store.LIVE, self.now()
-                return live.to_entity()
+                return self._go_live(namespace, key, row_id)
+        except SynapseError:
+            self._set_state(row_id, store.FAILED)
+            raise
+
+    def _go_live(self, namespace: str, key: str, row_id: int) -> StoredObject:
+        """Turn a written object's row live and the key's previous live row replaced."""
+        with session_scope(self.session_factory) as session:
+            previous = select(ObjectRow).where(
+                ObjectRow.namespace == namespace,
+                ObjectRow.key == key,
+                ObjectRow.state == store.LIVE,
+            )
+            for old in session.scalars(previous):
+                old.state, old.updated_at = store.REPLACED, self.now()
+            live = session.get_one(ObjectRow, row_id)
+            live.state, live.updated_at = store.LIVE, self.now()
+            return live.to_entity()
+
+    def _write_lock(self, namespace: str, key: str) -> DistributedLock:
+        """Return the lock writers of one key take turns on (a 503 after the wait)."""
+        lock = get_locks()(f"storage:object:{namespace}/{key}", ttl=WRITE_LOCK_TTL)
+        lock.context_timeout = self.settings.write_lock_wait_seconds
+        return lock
 
     def stat(self, namespace: str, raw_key: str) -> StoredObject:
         """Return the live row of an object."""

@@ -1,7 +1,7 @@
 """Signed, expiring download URLs: an HMAC-SHA256 over the object and its expiry time.
 
-The signature covers the namespace, the key and the expiry instant, so a URL opens exactly
-one object until exactly its expiry; it is compared in constant time.
+A URL opens the one object it was made for until its expiry; the signature is compared in
+constant time.
 """
 
 from __future__ import annotations

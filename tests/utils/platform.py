@@ -64,7 +64,7 @@ from shared.utils.distributed import InMemoryLockFactory
 from shared.utils.timeutils import utcnow
 from tests.utils.experiments import experiments_wsgi_app
 from tests.utils.features import features_wsgi_app
-from tests.utils.storage import MEMORY_URL, start_storage
+from tests.utils.storage import LOCK_WAIT, MEMORY_URL, start_storage
 from tests.utils.training import StepClock, TickingClock, training_settings
 
 PLATFORM_DB = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -319,7 +319,10 @@ def boot(
     warming = WarmingUp(registry_wsgi)
     transport = InProcessTransport({"registry": warming})
     storage, _ = start_storage(
-        StorageSettings(database_url=storage_db), get_storage, get_bus, utcnow
+        StorageSettings(database_url=storage_db, write_lock_wait_seconds=LOCK_WAIT),
+        get_storage,
+        get_bus,
+        utcnow,
     )
     transport.mount("storage", ServedApp(storage, stack))
     transport.mount("features", features_wsgi_app())

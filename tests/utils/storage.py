@@ -44,6 +44,8 @@ from shared.storage.memory import InMemoryObjectStore
 from tests.utils.asgi import LocalTestClient
 
 MEMORY_URL = "sqlite+pysqlite:///:memory:"
+# A write held up by another write of its key gives up after this long (the service waits 30 s).
+LOCK_WAIT = 1.0
 OCTET = {"Content-Type": "application/octet-stream"}
 START = datetime(2024, 11, 3, 5, 30, tzinfo=UTC)  # the night New York falls back
 
@@ -189,7 +191,9 @@ def make_storage_env(
     **overrides: Any,
 ) -> StorageEnv:
     """Start the storage app on a fresh in-memory database, store, bus and clock."""
-    settings = Settings(**{"database_url": MEMORY_URL, **overrides})
+    settings = Settings(
+        **{"database_url": MEMORY_URL, "write_lock_wait_seconds": LOCK_WAIT, **overrides}
+    )
     clock = clock or ManualClock()
     store = store if store is not None else backends.get_storage()
     bus_factory = (lambda: bus) if bus is not None else backends.get_bus

@@ -164,3 +164,16 @@ def test_concurrent_checkpoint_saves_through_the_port_never_mix(tmp_path):
             thread.join(timeout=10)
     assert errors == []
     assert port.get(CHECKPOINTS_BUCKET, KEY) in saves.values()
+
+
+def test_write_kept_waiting_by_another_write_of_its_key_is_refused_and_stores_nothing():
+    env = make_storage_env(write_lock_wait_seconds=0.05)
+    other = backends.get_locks()(f"storage:object:checkpoints/{KEY}", ttl=60)
+    assert other.acquire(timeout=0)
+    response = env.put("checkpoints", KEY, b"late bytes")
+    assert response.status_code == 503
+    assert response.json()["error"] == "lock_timeout"
+    other.release()
+    assert env.get("checkpoints", KEY).status_code == 404
+    assert env.put("checkpoints", KEY, b"late bytes").status_code == 201
+    assert env.get("checkpoints", KEY).content == b"late bytes"
