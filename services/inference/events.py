@@ -4,11 +4,11 @@ Publishes ``deployment.swapped`` (a model deployed: name, version, previous vers
 topic inference.deployments whenever a version starts serving. Consumes from models.versions:
 ``model.version.registered`` drops a cached "no such version" answer, so a version registered
 after a failed deploy is deployable at once; ``model.version.promoted`` drops the cached
-registry records of the promoted version and of the versions it archived, and when this
-replica serves that model it swaps to the promoted version (announcing the deployment) if the
-registry still has that version in Production. Every replica joins with a consumer group of its
-own (SYNAPSE_INFERENCE_EVENTS_GROUP, unique per replica by default), so every replica sees every
-event, and a restarted replica given the same group resumes where it stopped.
+registry records the promotion made stale, and when this replica serves that model it swaps to
+the version the registry has in Production (announcing the deployment). Every replica joins
+with a consumer group of its own (SYNAPSE_INFERENCE_EVENTS_GROUP, unique per replica by
+default), so every replica sees every event, and a restarted replica given the same group
+resumes where it stopped.
 """
 
 from __future__ import annotations

@@ -86,8 +86,8 @@ class InMemoryEventBus(EventBus):
     """Topics, partition logs and consumer groups held in memory behind one lock.
 
     Keyed records go to Kafka's default partition for the key; keyless records are spread
-    round-robin. Members that neither poll nor commit within the session timeout (measured
-    with the injected clock) are evicted, which rebalances their group.
+    over the partitions. Members that neither poll nor commit within the session timeout
+    (measured with the injected clock) are evicted, which rebalances their group.
     """
 
     def __init__(

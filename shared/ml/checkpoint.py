@@ -139,7 +139,7 @@ def load_checkpoint(
 
 
 class CheckpointManager:
-    """Save numbered checkpoints (``ckpt-00000042.npz``) in a directory, keeping the last N."""
+    """Save checkpoints numbered by step in a directory, keeping the last N."""
 
     def __init__(
         self,
