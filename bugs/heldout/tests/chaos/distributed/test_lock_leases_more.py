@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from shared.utils.distributed import InMemoryLockFactory
+from shared.utils.distributed import InMemoryLockFactory, LockNotOwnedError
 from shared.utils.timeutils import FakeClock
 
 pytestmark = pytest.mark.training
+
+
+def test_a_third_handle_with_its_own_token_can_neither_release_nor_renew():
+    locks = InMemoryLockFactory(clock=FakeClock())
+    holder, other, another = locks("shard-3", ttl=40), locks("shard-3", ttl=40), locks("shard-3")
+    assert holder.acquire(timeout=0)
+    assert not other.extend() and not another.extend()
+    for handle in (other, another):
+        with pytest.raises(LockNotOwnedError):
+            handle.release()
+    assert holder.owner() == holder.token and holder.held()
 
 
 def test_lease_lengths_in_fractions_and_minutes_expire_on_time():
