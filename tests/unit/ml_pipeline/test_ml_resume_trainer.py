@@ -76,7 +76,7 @@ def test_resume_continues_the_step_count_and_schedule(tmp_path):
     assert_same_run(resumed, straight)
 
 
-def test_resume_restores_the_loss_scaler(tmp_path):
+def test_resumed_mixed_precision_run_matches_the_straight_run(tmp_path):
     config = tiny_config(model="mlp", epochs=5, mixed_precision=True, loss_scale=2.0**24)
     dataset = tiny_dataset()
     manager = CheckpointManager(tmp_path)
