@@ -138,7 +138,7 @@ def test_envelope_with_an_unsupported_version_is_rejected(version):
         {"data": ["iris", 3]},
         {"extra": "field"},
     ],
-    ids=["type", "source", "id", "naive-time", "time-text", "correlation", "data", "extra"],
+    ids=["type", "source", "id", "time-without-zone", "time-text", "correlation", "data", "extra"],
 )
 def test_envelope_with_a_bad_field_is_rejected(overrides):
     with pytest.raises(ValidationError):

@@ -92,7 +92,7 @@ def test_observation_equal_to_a_bound_is_counted_in_that_bucket(env):
     assert samples['synapse_prediction_latency_ms_sum{model="churn"}'] == 465
 
 
-def test_latency_summary_reports_nearest_rank_percentiles(env):
+def test_latency_summary_reports_latencies_requests_actually_took(env):
     with serving(env) as client:
         for latency in range(1, 21):
             env.prediction(latency_ms=float(latency * 5))

@@ -59,7 +59,7 @@ def test_unknown_job_answers_a_not_found_problem(env):
     assert set(body) >= {"error", "detail"} and body["error"] == "not_found"
 
 
-def test_warmup_cosine_job_with_accumulated_batches_reaches_its_floor_at_its_last_update(env):
+def test_scheduled_job_ends_on_its_configured_final_learning_rate(env):
     params = hyperparams(epochs=3, batch_size=8, grad_accum_steps=3, schedule="warmup_cosine")
     job = run_job(env, hyperparams={**params, "warmup_steps": 2})
     rates = [epoch["lr"] for epoch in job["history"]]

@@ -38,7 +38,7 @@ def test_unprocessable_maps_to_validation_error():
         make_client().get_json("/errors/422")
 
 
-def test_forbidden_maps_to_permission_denied():
+def test_upstream_refusing_a_role_reaches_the_caller_as_403():
     with pytest.raises(PermissionDeniedError) as info:
         make_client().get_json("/errors/403")
     assert info.value.status_code == 403

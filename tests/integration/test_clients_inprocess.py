@@ -56,7 +56,7 @@ def test_call_authorization_overrides_the_default_authorization():
     assert seen["authorization"] == "Bearer user-token"
 
 
-def test_header_override_ignores_header_name_case():
+def test_upstream_receives_only_the_callers_credentials():
     client = make_client(default_headers={"Authorization": "Bearer service-token"})
     response = client.get("/echo", headers={"authorization": "Bearer user-token"})
     assert response.request.headers.get_list("authorization") == ["Bearer user-token"]

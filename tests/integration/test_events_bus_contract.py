@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kafka.partitioner.default import murmur2 as kafka_murmur2
+from kafka.partitioner.default import DefaultPartitioner
 
 from shared.errors import ConflictError, ValidationError
 from shared.events.base import ConsumerClosedError, TopicPartition, UnknownTopicError
@@ -20,8 +20,9 @@ def bus(request):
 
 
 def kafka_partition(key: str, partitions: int) -> int:
-    """Compute the partition Kafka's Java and Python clients pick for a key."""
-    return (kafka_murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
+    """Return the partition kafka-python's own producer picks for ``key``."""
+    every = list(range(partitions))
+    return DefaultPartitioner()(key.encode("utf-8"), every, every)
 
 
 def test_creating_an_existing_topic_with_the_same_partitions_is_a_no_op(bus):
@@ -57,7 +58,7 @@ def test_offsets_are_per_partition_and_start_at_zero(bus):
         assert offsets == list(range(len(offsets)))
 
 
-def test_keyed_records_land_on_kafkas_default_partition(bus):
+def test_keyed_records_land_where_a_kafka_producer_puts_them(bus):
     bus.create_topic("models.versions", partitions=6)
     keys = ["iris", "churn", "fraud-v2", "résumé-ranker", "a", "model-0042", "21", "abc"]
     landed = {key: bus.publish("models.versions", {"k": key}, key=key).partition for key in keys}

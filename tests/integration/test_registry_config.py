@@ -25,7 +25,7 @@ pytestmark = pytest.mark.registry
 CONTRIB_LABELS = {"admin", "auth", "contenttypes", "sessions", "messages", "staticfiles", "sites"}
 
 
-def test_postgres_url_keeps_host_port_user_and_name():
+def test_django_services_connect_to_the_database_their_url_names():
     parsed = parse_database_url("postgres://synapse:s3cret@users-db:5433/users_db")
     assert parsed["ENGINE"] == "django.db.backends.postgresql"
     assert (parsed["HOST"], parsed["PORT"]) == ("users-db", "5433")

@@ -1,4 +1,4 @@
-"""Resumable uploads on the storage service's default settings, parts of 20 KiB.
+"""Resumable uploads against the storage service as it starts with its default settings.
 
 A session's state lives in the database, so a client that lost its connection asks the service
 what it holds and sends only the rest; completion joins the parts in part-number order.

@@ -23,7 +23,7 @@ def test_poll_returns_at_most_max_records_and_every_record_once():
     assert seen == Counter(range(50))
 
 
-def test_consecutive_polls_rotate_across_partitions():
+def test_small_polls_serve_every_partition():
     bus = make_memory_bus()
     bus.create_topic("metrics", partitions=3)
     publish_numbers(bus, "metrics", 60)

@@ -54,7 +54,7 @@ def test_predictions_do_not_call_the_registry(env):
     assert len(env.registry.requests) == before
 
 
-def test_round_robin_over_more_models_than_fit_evicts_every_time(env):
+def test_cycling_through_more_models_than_fit_reloads_each(env):
     for i, name in enumerate(("a", "b", "c")):
         env.publish(name, 1, make_artifact(seed=i))
     with running(env) as client:

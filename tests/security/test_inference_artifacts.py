@@ -29,7 +29,7 @@ def deploy(client, version):
     return client.post(DEPLOY, json={"version": version})
 
 
-def test_pickled_payload_in_an_artifact_is_refused_and_never_runs(env, client, tmp_path):
+def test_code_hidden_in_an_artifact_is_refused_at_deploy_and_never_runs(env, client, tmp_path):
     marker = tmp_path / "payload-ran"
     write_hostile_npz(env.root / "churn" / "evil.npz", marker)
     env.registry.add("churn", 1, "churn/evil.npz")
@@ -74,7 +74,7 @@ def test_file_uri_outside_the_root_is_refused(env, client):
     assert env.loader.calls == []
 
 
-def test_symlink_inside_the_root_pointing_outside_is_refused(env, client, tmp_path):
+def test_an_artifact_stored_outside_the_root_is_never_deployed(env, client, tmp_path):
     outside = tmp_path / "secret.npz"
     save_model(make_artifact(seed=1), outside)
     (env.root / "churn").mkdir()

@@ -34,7 +34,7 @@ def test_owner_with_quotes_is_stored_and_matched_verbatim(env):
 
 
 @pytest.mark.parametrize("owner", ["%", "ops_team", "50%-team"])
-def test_owner_filter_with_pattern_characters_matches_only_that_owner(env, owner):
+def test_owner_filter_returns_only_that_owners_models(env, owner):
     env.create(name="model-a", owner="ops_team")
     env.create(name="model-b", owner="opsxteam")
     env.create(name="model-c", owner="50%-team")
@@ -45,7 +45,7 @@ def test_owner_filter_with_pattern_characters_matches_only_that_owner(env, owner
     assert body["total"] == len(expected)
 
 
-def test_tag_filter_with_pattern_characters_matches_only_that_tag(env):
+def test_tag_filter_returns_only_models_carrying_that_tag(env):
     env.create(name="model-a", tags=["eu_west"])
     env.create(name="model-b", tags=["eu-west"])
     body = env.client.get(MODELS_URL, params={"tag": "eu_west"}).json()

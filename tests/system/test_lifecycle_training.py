@@ -105,9 +105,7 @@ def large_job(platform):
     return trained, served_val_labels_and_proba(platform, "churn", data), data.y_val
 
 
-def test_accuracy_reported_for_a_large_validation_split_is_what_the_served_model_scores(
-    platform, large_job
-):
+def test_reported_accuracy_is_what_the_served_model_scores(platform, large_job):
     trained, (labels, _), y_val = large_job
     served = float(np.mean(labels == y_val))
     assert trained.job["metrics"]["accuracy"] == pytest.approx(served, abs=1e-9)
@@ -149,7 +147,7 @@ def served_predictions(platform, name, X):
     return response.json()["predictions"]
 
 
-def test_features_far_from_zero_train_the_same_classifier_as_features_near_zero(platform):
+def test_shifting_every_feature_by_a_constant_trains_the_same_classifier(platform):
     offset = 1.0e6
     for name, shift in (("near", 0.0), ("far", offset)):
         trained = platform.train(name, n_samples=200, dataset_offset=shift)

@@ -1,9 +1,8 @@
 """A slice started with nothing but the default addresses: each service finds its peers.
 
-Every service listens on its manifest port on localhost, and the models service answers on
-its own port next to the registry. Only what a local deployment sets is set (artifact root,
-eager tasks, in-memory databases); addresses come from each service's defaults, and requests
-reach whichever app listens on the host and port they name.
+Only what a local deployment sets is set (artifact root, eager tasks, in-memory databases);
+addresses come from each service's defaults, and requests reach whichever app listens on the
+host and port they name.
 """
 
 from __future__ import annotations

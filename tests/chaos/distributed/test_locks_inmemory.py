@@ -50,7 +50,7 @@ def test_locks_with_different_names_are_independent(locks):
     assert locks("job-2").acquire(timeout=0)
 
 
-def test_release_by_a_non_owner_is_refused(locks):
+def test_a_worker_that_does_not_hold_a_lock_cannot_free_it(locks):
     owner, intruder = locks("ckpt"), locks("ckpt")
     owner.acquire(timeout=0)
     with pytest.raises(LockNotOwnedError):
@@ -96,7 +96,7 @@ def test_extend_restarts_the_lease_for_a_full_ttl(locks, clock):
     assert not lock.held()
 
 
-def test_extend_by_a_non_owner_fails(locks):
+def test_a_worker_that_does_not_hold_a_lock_cannot_prolong_it(locks):
     locks("heartbeat").acquire(timeout=0)
     assert not locks("heartbeat").extend()
 
@@ -135,7 +135,7 @@ def test_waiter_gets_the_lock_when_the_holder_releases(locks):
     assert got == [True] and waiter.held()
 
 
-def test_context_manager_releases_after_an_error(locks):
+def test_work_that_fails_while_holding_a_lock_leaves_it_free(locks):
     lock = locks("save")
     with pytest.raises(RuntimeError), lock:  # noqa: PT012 - the lock is the block under test
         assert lock.held()

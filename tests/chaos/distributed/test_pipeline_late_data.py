@@ -28,7 +28,7 @@ def counts(output: dict) -> dict[str, int]:
     return {w["start"]: w["count"] for w in output["windows"]}
 
 
-def test_records_behind_the_watermark_go_to_the_late_count() -> None:
+def test_rows_arriving_after_their_window_closed_are_counted_late() -> None:
     output = windowed([rec(1), rec(12), rec(31), rec(8), rec(15)])
     assert output["late_records"] == 2
     assert counts(output) == {at(0): 1, at(10): 1, at(30): 1}
@@ -47,7 +47,7 @@ def test_straggler_within_the_allowed_lateness_lands_in_its_window() -> None:
     assert counts(output) == {at(0): 2, at(10): 2}
 
 
-def test_a_fast_partition_does_not_close_a_slow_partitions_windows() -> None:
+def test_a_lagging_producers_rows_still_land_in_their_windows() -> None:
     fast = [rec(1), rec(12), rec(45), rec(47)]
     slow = [rec(2), rec(3), rec(4), rec(5)]
     output = windowed(fast, slow)
@@ -64,7 +64,7 @@ def test_slow_partition_past_its_own_lateness_is_counted_late() -> None:
     assert counts(output) == {at(0): 1, at(20): 3, at(30): 3}
 
 
-def test_watermark_reported_is_the_slowest_partitions() -> None:
+def test_reported_watermark_never_runs_ahead_of_a_lagging_producer() -> None:
     output = windowed([rec(1), rec(50)], [rec(2), rec(20)])
     assert output["watermark"] == at(15)
     assert T0.isoformat() in counts(output)

@@ -1,8 +1,8 @@
 """Registry invariants when writers interleave: distinct versions, one Production, clean audit.
 
-A concurrent writer is simulated deterministically at the point where a request waits for
-the model's row lock: the competing request runs to completion there, as it does on
-PostgreSQL when the lock holder commits, and the waiting request then carries on.
+A concurrent writer is simulated deterministically: while one request is in flight, a
+competing request for the same model runs to completion and commits, as it can on PostgreSQL,
+and the first request then carries on.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from tests.utils.registry import (
 pytestmark = [pytest.mark.registry, REGISTRY_DB]
 
 
-def run_while_waiting_for_lock(monkeypatch, competitor):
-    """Make the next model-lock acquisition first let `competitor` run and commit."""
+def let_competitor_commit_first(monkeypatch, competitor):
+    """Make the next registry write on a model let `competitor` run and commit before it."""
     real_lock = services._lock_model
     pending = [competitor]
 
@@ -43,10 +43,10 @@ def stages(name: str) -> dict[int, str]:
     return dict(ModelVersion.objects.filter(model__name=name).values_list("version", "stage"))
 
 
-def test_registration_that_waited_for_the_lock_gets_the_next_version(monkeypatch):
+def test_a_registration_overtaken_by_another_gets_the_next_version(monkeypatch):
     create_version("churn")
     competitor = lambda: services.register_version("churn", new_version("file:///b.npz"))  # noqa: E731
-    run_while_waiting_for_lock(monkeypatch, competitor)
+    let_competitor_commit_first(monkeypatch, competitor)
     mine = services.register_version("churn", new_version("file:///c.npz"))
     assert mine.version == 3
     uris = dict(ModelVersion.objects.values_list("version", "artifact_uri"))
@@ -55,7 +55,7 @@ def test_registration_that_waited_for_the_lock_gets_the_next_version(monkeypatch
 
 def test_concurrent_first_registrations_of_a_new_model_get_distinct_versions(monkeypatch):
     competitor = lambda: services.register_version("fresh", new_version())  # noqa: E731
-    run_while_waiting_for_lock(monkeypatch, competitor)
+    let_competitor_commit_first(monkeypatch, competitor)
     mine = services.register_version("fresh", new_version())
     assert mine.version == 2
     assert sorted(stages("fresh")) == [1, 2]
@@ -83,7 +83,7 @@ def test_concurrent_promotions_leave_exactly_one_production(monkeypatch):
     create_version("churn", stage="Staging")
     create_version("churn", stage="Staging")
     competitor = lambda: services.transition_version("churn", 1, "Production")  # noqa: E731
-    run_while_waiting_for_lock(monkeypatch, competitor)
+    let_competitor_commit_first(monkeypatch, competitor)
     services.transition_version("churn", 2, "Production")
     assert stages("churn") == {1: "Archived", 2: "Production"}
 

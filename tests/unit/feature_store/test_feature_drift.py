@@ -1,4 +1,4 @@
-"""Drift: PSI and KS per feature, one alert per group of features that move together."""
+"""Drift: how far each feature moved, and one alert per group of features that move together."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_drift_needs_values_in_both_windows(empty: tuple[list[float], list[float
 
 
 @pytest.mark.parametrize("factor", [-1.0, -0.5, -3.0, -100.0, -0.01])
-def test_a_mirrored_copy_is_grouped_with_its_feature(factor: float) -> None:
+def test_a_feature_and_its_negated_copy_move_together(factor: float) -> None:
     base = sample(3, n=50)
     groups = correlated_groups({"balance": base, "debt": [factor * v for v in base]})
     assert groups == [["balance", "debt"]]
@@ -63,7 +63,7 @@ def test_unrelated_features_stay_apart() -> None:
     assert correlated_groups({"a": sample(5, n=50), "b": sample(6, n=50)}) == [["a"], ["b"]]
 
 
-def test_a_chain_of_correlations_forms_one_group() -> None:
+def test_features_that_each_follow_a_third_move_together() -> None:
     base = sample(7, n=50)
     columns = {
         "a": base,

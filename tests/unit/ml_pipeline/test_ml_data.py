@@ -31,7 +31,7 @@ def test_final_partial_batch_is_yielded_once():
     assert len(batches) == 3
 
 
-def test_drop_last_skips_only_the_remainder():
+def test_trimmed_epoch_loses_only_the_leftover_rows():
     batches, items = epoch_batches(10, 4, drop_last=True)
     assert [len(b) for b in items] == [4, 4]
     assert len(batches) == 2

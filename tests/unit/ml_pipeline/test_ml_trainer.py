@@ -52,7 +52,7 @@ def test_mlp_with_batchnorm_learns_blobs():
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
 
-def test_mixed_precision_training_keeps_float32_finite_weights():
+def test_mixed_precision_job_learns_and_ships_finite_weights():
     result = run("mlp_amp", epochs=6)
     for value in result.artifact.weights.values():
         assert value.dtype == np.float32 and np.all(np.isfinite(value))

@@ -1,4 +1,4 @@
-"""ModelCache: a bounded set of loaded models, recency, explicit unload and release."""
+"""The model cache: a bounded number of loaded models, the ones in use kept, every exit reported."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ def test_cache_never_holds_more_than_max_models():
     assert len(cache) == 2
 
 
-def test_full_cache_keeps_the_newest_models():
+def test_a_full_cache_holds_the_models_loaded_last():
     cache = filled(2, "a", "b", "c")
     assert cache.keys() == ["b/v1", "c/v1"]
 
 
-def test_get_protects_a_model_from_the_next_eviction():
+def test_a_model_just_used_stays_loaded_when_another_arrives():
     cache = filled(2, "a", "b")
     cache.get("a/v1")
     cache.put("c/v1", make_artifact(seed=9))
@@ -38,7 +38,7 @@ def test_get_protects_a_model_from_the_next_eviction():
     assert "b/v1" not in cache
 
 
-def test_peek_does_not_change_recency():
+def test_inspecting_a_cached_model_does_not_keep_it_loaded():
     cache = filled(2, "a", "b")
     cache.peek("a/v1")
     cache.put("c/v1", make_artifact(seed=9))
@@ -102,7 +102,7 @@ def test_replacing_an_entry_frees_the_previous_model():
     assert len(cache) == 1
 
 
-def test_release_hook_reports_evictions_and_unloads_in_order():
+def test_every_model_leaving_the_cache_is_reported_with_its_reason():
     released = []
     cache = filled(2, "a", "b", on_release=lambda key, reason: released.append((key, reason)))
     cache.put("c/v1", make_artifact(seed=5))

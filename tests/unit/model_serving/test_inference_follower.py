@@ -77,7 +77,7 @@ def test_a_promotion_after_an_eviction_is_still_followed(bus, clock):
     assert server.swaps == [("churn", 2)]
 
 
-def test_promotion_drops_the_cached_records_of_the_versions_it_touched(bus):
+def test_a_promotion_leaves_no_stale_record_of_the_versions_it_changed(bus):
     cache = InMemoryCache()
     for number in (1, 2, 3):
         cache.set_json(record_key("churn", number), {"version": number})

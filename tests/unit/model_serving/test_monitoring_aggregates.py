@@ -9,7 +9,7 @@ from services.monitoring.histograms import Histogram, LabelLimiter, percentile
 pytestmark = pytest.mark.monitoring
 
 
-def test_value_on_a_bound_lands_in_that_bucket_and_above_it_in_the_next():
+def test_round_latencies_count_in_the_bucket_they_name():
     histogram = Histogram((1.0, 2.5, 10.0))
     for value in (1.0, 2.5, 2.6, 10.0, 11.0):
         histogram.observe(value)
@@ -31,7 +31,7 @@ def test_bounds_must_ascend():
     ("q", "expected"),
     [(50, 30.0), (90, 50.0), (99, 50.0), (20, 10.0), (21, 20.0)],
 )
-def test_nearest_rank_percentile_is_the_smallest_value_covering_q_percent(q, expected):
+def test_reported_percentile_is_a_latency_some_request_took(q, expected):
     assert percentile([50.0, 10.0, 40.0, 20.0, 30.0], q) == expected
 
 

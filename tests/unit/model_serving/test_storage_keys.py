@@ -1,6 +1,6 @@
 """Object keys: one spelling per object, never outside the namespace, legitimate names intact.
 
-The keys here are what the route receives (the URL path already percent-decoded once).
+The keys here are given exactly as the storage route receives them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ENCODED_OR_LOOKALIKE = {
 
 
 @pytest.mark.parametrize("raw", ENCODED_OR_LOOKALIKE.values(), ids=ENCODED_OR_LOOKALIKE.keys())
-def test_keys_another_decoding_or_normalisation_would_change_are_refused(raw):
+def test_lookalike_keys_are_refused(raw):
     with pytest.raises(InvalidKeyError):
         object_key(raw)
 
