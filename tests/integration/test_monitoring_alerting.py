@@ -17,6 +17,7 @@ from tests.utils.monitoring import (
     evaluate,
     make_monitoring,
     prediction_envelope,
+    publish_prediction,
     publish_raw,
     rule,
     serving,
@@ -173,3 +174,22 @@ def test_expired_silence_no_longer_mutes():
         errors(env.bus, 2, at=env.clock())
         evaluate(client)
     assert [e["type"] for e in alert_events(env.bus)] == ["alert.fired"]
+
+
+def test_latency_rule_fires_when_a_few_requests_are_slow_and_resolves_once_they_are_fast():
+    env = make_monitoring()
+    with serving(env) as client:
+        rule(client, "churn-slow", metric="latency_p95", threshold=250, window_seconds=60)
+        for extra in range(20):
+            publish_prediction(env.bus, latency_ms=40.0 + extra, at=env.clock())
+        assert evaluate(client) == []
+        for _ in range(3):
+            publish_prediction(env.bus, latency_ms=900.0, at=env.clock())
+        fired = evaluate(client)
+        assert [(a["rule"], a["status"], a["value"]) for a in fired] == [
+            ("churn-slow", "firing", 900.0)
+        ]
+        env.clock.advance(61)
+        for extra in range(20):
+            publish_prediction(env.bus, latency_ms=30.0 + extra, at=env.clock())
+        assert [a["status"] for a in evaluate(client)] == ["resolved"]
