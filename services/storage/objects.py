@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +36,7 @@ from shared.errors import (
 )
 from shared.storage.base import ChecksumMismatchError, ObjectStore
 from shared.storage.bootstrap import ARTIFACTS_BUCKET, CHECKPOINTS_BUCKET, DATASETS_BUCKET
-from shared.utils.distributed import DistributedLock
+from shared.utils.distributed import LockTimeoutError
 from shared.utils.timeutils import to_utc
 
 Clock = Callable[[], datetime]
@@ -159,11 +160,11 @@ class ObjectService:
             session.flush()
             row_id = row.id
         try:
-            with self._write_lock(namespace, key):
+            with self._turn_of(namespace, key):
                 self.storage().put(bucket, key, data, content_type=media)
                 return self._go_live(namespace, key, row_id)
         except SynapseError:
-            self._set_state(row_id, store.FAILED)
+            self._fail_pending(row_id)
             raise
 
     def _go_live(self, namespace: str, key: str, row_id: int) -> StoredObject:
@@ -180,11 +181,20 @@ class ObjectService:
             live.state, live.updated_at = store.LIVE, self.now()
             return live.to_entity()
 
-    def _write_lock(self, namespace: str, key: str) -> DistributedLock:
-        """Return the lock writers of one key take turns on (a 503 after the wait)."""
+    @contextmanager
+    def _turn_of(self, namespace: str, key: str) -> Iterator[None]:
+        """Hold the key's write lock for the block; 503 when another write keeps it too long.
+
+        A lease that lapsed during a very long write is not an error: the write is done.
+        """
         lock = get_locks()(f"storage:object:{namespace}/{key}", ttl=WRITE_LOCK_TTL)
-        lock.context_timeout = self.settings.write_lock_wait_seconds
-        return lock
+        if not lock.acquire(timeout=self.settings.write_lock_wait_seconds):
+            raise LockTimeoutError(f"another write of {namespace}/{key} is still running")
+        try:
+            yield
+        finally:
+            if lock.held():
+                lock.release()
 
     def stat(self, namespace: str, raw_key: str) -> StoredObject:
         """Return the live row of an object."""
@@ -221,10 +231,12 @@ class ObjectService:
         with session_scope(self.session_factory) as session:
             return [row.to_entity() for row in ObjectRepository(session).listing(namespace, prefix)]
 
-    def _set_state(self, row_id: int, state: str) -> None:
+    def _fail_pending(self, row_id: int) -> None:
+        """Mark a write's row failed, unless it went live before the error."""
         with session_scope(self.session_factory) as session:
             row = session.get_one(ObjectRow, row_id)
-            row.state, row.updated_at = state, self.now()
+            if row.state == store.PENDING:
+                row.state, row.updated_at = store.FAILED, self.now()
 
 
 def collect_garbage(service: ObjectService) -> list[str]:

@@ -19,6 +19,7 @@ from shared.storage.base import StorageError
 from shared.storage.bootstrap import CHECKPOINTS_BUCKET
 from shared.storage.memory import InMemoryObjectStore
 from shared.utils.distributed import InMemoryLockFactory
+from shared.utils.timeutils import FakeClock
 from tests.utils.storage import (
     BarrierTransport,
     HookedStore,
@@ -177,3 +178,12 @@ def test_write_kept_waiting_by_another_write_of_its_key_is_refused_and_stores_no
     assert env.get("checkpoints", KEY).status_code == 404
     assert env.put("checkpoints", KEY, b"late bytes").status_code == 201
     assert env.get("checkpoints", KEY).content == b"late bytes"
+
+
+def test_write_that_outlasts_its_keys_lease_still_stores_the_object(env):
+    clock = FakeClock()
+    env.store.after_put = lambda bucket, name: clock.advance(3600)
+    with backends.use_backend("locks", InMemoryLockFactory(clock=clock)):
+        response = env.put("checkpoints", KEY, b"slow bytes")
+    assert response.status_code == 201, response.text
+    assert env.get("checkpoints", KEY).content == b"slow bytes"
