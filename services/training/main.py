@@ -368,7 +368,7 @@ def with_checkpoints(deps: TrainingDeps, directory: Path, *, resume: bool) -> Tr
 
 
 def _keep_lock(lock: DistributedLock) -> None:
-    """Renew the model lock's lease, or stop the job."""
+    """Renew the model lock's lease; stop the job if another holder may have taken over."""
     if not lock.extend():
         raise LockLostError(f"lost the lock {lock.name!r} before the job finished")
 

@@ -45,7 +45,6 @@ def http_probe(apps: dict):
 def test_replicas_sharing_a_host_register_as_distinct_instances():
     ids = {registration("registry", "10.0.0.5", p).service_id for p in (8003, 9003)}
     assert len(ids) == 2
-    assert registration("registry", "10.0.0.5", 8003).service_id in ids
 
 
 def test_registration_payload_checks_the_instance_health_endpoint():
