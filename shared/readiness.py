@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.utils.distributed import LockBackendUnavailableError, LockFactory
+
 ReadinessCheck = Callable[[], str | None]
 READY_PATH = "/ready"
 NOT_READY_CODE = "not_ready"
@@ -82,6 +84,19 @@ def _outcome(name: str, check: ReadinessCheck) -> str | None:
         # passwords), so the answer names the type and the log keeps the rest.
         logger.warning("readiness check %s raised", name, exc_info=True)
         return f"check raised {type(exc).__name__}"
+
+
+def locks_check(locks: Callable[[], LockFactory]) -> ReadinessCheck:
+    """Return a check that the lock backend answers (a service whose writes take locks)."""
+
+    def check() -> str | None:
+        try:
+            locks().ping()
+        except LockBackendUnavailableError as exc:
+            return f"lock backend unreachable ({type(exc.__cause__ or exc).__name__})"
+        return None
+
+    return check
 
 
 def missing_tables(engine: Engine, expected: Iterable[str]) -> list[str]:

@@ -9,11 +9,13 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
-from shared.readiness import ReadinessCheck, run_checks
+from shared.backends import get_locks
+from shared.readiness import ReadinessCheck, locks_check, run_checks
 from shared.services import SERVICES
 from shared.web import PROBLEM_MEDIA_TYPE
 
 DEFAULT_ALIAS = "default"
+LOCKING_SERVICES = frozenset({"features"})
 
 
 def check_tables(service: str) -> None:
@@ -73,12 +75,18 @@ def migrations_check(label: str, alias: str) -> ReadinessCheck:
 
 
 def readiness_checks(service: str) -> dict[str, ReadinessCheck]:
-    """Return the /ready checks of a Django service: its database answers and is migrated."""
+    """Return the /ready checks of a Django service: its database answers and is migrated.
+
+    The feature store also needs the lock backend: its backfills and materialisations lock
+    their view.
+    """
     spec = SERVICES.get(service)
     alias = (spec.database if spec else None) or DEFAULT_ALIAS
     checks = {"database": database_check(alias)}
     if spec is not None and spec.app_label is not None:
         checks["migrations"] = migrations_check(spec.app_label, alias)
+    if service in LOCKING_SERVICES:
+        checks["locks"] = locks_check(get_locks)
     return checks
 
 

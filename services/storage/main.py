@@ -36,12 +36,12 @@ from services.storage.schemas import (
 )
 from services.storage.store import Base, ObjectRepository, StoredObject
 from services.storage.uploads import UploadSessions
-from shared.backends import get_bus, get_storage
+from shared.backends import get_bus, get_locks, get_storage
 from shared.db import ensure_sqlite_directory, make_engine, make_session_factory, session_scope
 from shared.errors import ConflictError
 from shared.events.base import EventBus
 from shared.problems import problem_response, problems
-from shared.readiness import schema_check
+from shared.readiness import locks_check, schema_check
 from shared.storage.base import ObjectStore
 from shared.storage.bootstrap import PLATFORM_BUCKETS, ensure_buckets
 from shared.utils.timeutils import utcnow
@@ -351,10 +351,11 @@ def buckets_check(storage: Callable[[], ObjectStore]) -> Callable[[], str | None
 def readiness_checks(
     session_factory: sessionmaker[Session], storage: Callable[[], ObjectStore]
 ) -> dict[str, Callable[[], str | None]]:
-    """Return what /ready checks: the database schema and the platform buckets."""
+    """Return what /ready checks: the database schema, the platform buckets and the locks."""
     return {
         "database": schema_check(session_factory, Base.metadata),
         "buckets": buckets_check(storage),
+        "locks": locks_check(get_locks),
     }
 
 

@@ -36,7 +36,11 @@ from shared.errors import (
 )
 from shared.storage.base import ChecksumMismatchError, ObjectStore
 from shared.storage.bootstrap import ARTIFACTS_BUCKET, CHECKPOINTS_BUCKET, DATASETS_BUCKET
-from shared.utils.distributed import LockTimeoutError
+from shared.utils.distributed import (
+    DistributedLock,
+    LockBackendUnavailableError,
+    LockTimeoutError,
+)
 from shared.utils.timeutils import to_utc
 
 Clock = Callable[[], datetime]
@@ -193,8 +197,7 @@ class ObjectService:
         try:
             yield
         finally:
-            if lock.held():
-                lock.release()
+            _let_go(lock)
 
     def stat(self, namespace: str, raw_key: str) -> StoredObject:
         """Return the live row of an object."""
@@ -261,3 +264,15 @@ def collect_garbage(service: ObjectService) -> list[str]:
                 deleted.append(f"{row.bucket}/{row.object_name}")
             target.state, target.updated_at = store.COLLECTED, now
     return deleted
+
+
+def _let_go(lock: DistributedLock) -> None:
+    """Release a key's lock still held; one the backend cannot take back lapses with its lease.
+
+    The write it guarded is done either way, so an outage at this point is no error.
+    """
+    try:
+        if lock.held():
+            lock.release()
+    except LockBackendUnavailableError:
+        logger.warning("lock %s left to lapse: the lock backend is unavailable", lock.name)

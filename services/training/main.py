@@ -46,7 +46,7 @@ from shared.ml.files import resolve_inside
 from shared.ml.model_loader import save_model
 from shared.ml.trainer import TrainConfig, TrainResult, train
 from shared.problems import problems
-from shared.readiness import schema_check
+from shared.readiness import locks_check, schema_check
 from shared.storage.base import ObjectStore
 from shared.utils.distributed import DistributedLock, LockFactory
 from shared.utils.timeutils import utcnow
@@ -506,6 +506,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     ready = {
         "database": schema_check(deps.session_factory, store.Base.metadata),
         "queue": queue.check,
+        "locks": locks_check(lambda: deps.lock_factory),
     }
     app = create_service_app("training", ready=ready)
     app.state.settings = settings

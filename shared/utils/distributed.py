@@ -6,9 +6,11 @@ import abc
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import redis
 from typing_extensions import override
 
 from shared.errors import ConflictError, ServiceUnavailableError, ValidationError
@@ -28,6 +30,12 @@ class LockTimeoutError(ServiceUnavailableError):
     """Raised when a lock used as a context manager cannot be acquired in time."""
 
     code = "lock_timeout"
+
+
+class LockBackendUnavailableError(ServiceUnavailableError):
+    """Raised when the lock backend cannot be reached: no lock can be taken or given back."""
+
+    code = "lock_backend_unavailable"
 
 
 def ttl_to_ms(ttl: float) -> int:
@@ -87,6 +95,10 @@ class LockFactory(abc.ABC):
     def __call__(self, name: str, ttl: float = DEFAULT_TTL) -> DistributedLock:
         """Return a new lock handle with its own owner token."""
 
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise LockBackendUnavailableError unless locks can be taken now."""
+
 
 class InMemoryLockFactory(LockFactory):
     """Thread-safe locks within one process; lease expiry is measured by the injected clock."""
@@ -99,6 +111,10 @@ class InMemoryLockFactory(LockFactory):
     @override
     def __call__(self, name: str, ttl: float = DEFAULT_TTL) -> InMemoryLock:
         return InMemoryLock(self, name, ttl)
+
+    @override
+    def ping(self) -> None:
+        return None
 
     def _live_lease(self, name: str) -> tuple[str, float] | None:
         lease = self._leases.get(name)
@@ -229,6 +245,11 @@ class RedisLockFactory(LockFactory):
     def __call__(self, name: str, ttl: float = DEFAULT_TTL) -> RedisLock:
         return RedisLock(self, name, ttl)
 
+    @override
+    def ping(self) -> None:
+        with _reaching():
+            self.client.ping()
+
 
 class RedisLock(DistributedLock):
     """A lock handle whose lease is a Redis key holding the owner token."""
@@ -243,7 +264,7 @@ class RedisLock(DistributedLock):
         client, deadline = self._factory.client, None
         if timeout is not None:
             deadline = time.monotonic() + max(timeout, 0.0)
-        while not client.set(self.key, self.token, nx=True, px=self.ttl_ms):
+        while not self._take(client):
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             self._factory.sleep(self._factory.poll_interval)
@@ -251,15 +272,32 @@ class RedisLock(DistributedLock):
 
     @override
     def release(self) -> None:
-        if not self._factory.client.eval(_RELEASE_SCRIPT, 1, self.key, self.token):
+        with _reaching():
+            released = self._factory.client.eval(_RELEASE_SCRIPT, 1, self.key, self.token)
+        if not released:
             raise LockNotOwnedError(f"lock {self.name!r} is not held by this owner")
 
     @override
     def extend(self) -> bool:
         client = self._factory.client
-        return bool(client.eval(_EXTEND_SCRIPT, 1, self.key, self.token, self.ttl_ms))
+        with _reaching():
+            return bool(client.eval(_EXTEND_SCRIPT, 1, self.key, self.token, self.ttl_ms))
 
     @override
     def owner(self) -> str | None:
-        value = self._factory.client.get(self.key)
+        with _reaching():
+            value = self._factory.client.get(self.key)
         return value.decode() if isinstance(value, bytes) else value
+
+    def _take(self, client: Any) -> bool:
+        with _reaching():
+            return bool(client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+
+
+@contextmanager
+def _reaching() -> Iterator[None]:
+    """Turn any Redis failure into a 503: a lock nobody can read is a backend outage."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise LockBackendUnavailableError(f"the lock backend is unavailable: {exc}") from exc
