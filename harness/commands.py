@@ -110,21 +110,49 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.all == bool(args.bugs):
         raise UsageProblem("give bug IDs or --all (not both)")
     bugs = list(catalogue.values()) if args.all else select(catalogue, args.bugs)
-    if args.since:
-        return _record_since(args, bugs)
-    return _record_runs(args, catalogue, bugs)
+    if not args.since:
+        return _record_runs(args, catalogue, bugs, all_bugs=args.all)
+    status = _record_since(args, bugs)
+    stale = bugs_editing_changed_code(args.root, args.since, bugs)
+    if stale:
+        names = " ".join(b.id for b in stale)
+        print(f"code these bugs edit changed since {args.since}; recording every test: {names}")
+        status |= _record_runs(args, catalogue, stale, all_bugs=False)
+    return status
 
 
-def _record_runs(args: argparse.Namespace, catalogue: dict[str, Bug], bugs: list[Bug]) -> int:
-    """Probe each bug alone (and all together with ``--all``) and write what fails."""
-    extra = [Probe(bugs)] if args.all else []
+def bugs_editing_changed_code(root: Path, rev: str, bugs: list[Bug]) -> list[Bug]:
+    """Return the bugs with an edit in a file that changed since ``rev``.
+
+    Such a bug's outcome may have changed on any test, not only on changed test modules.
+    """
+    edited = sorted({edit.file for bug in bugs for edit in bug.edits})
+    diff = _git(root, ["diff", "--name-only", rev, "--", *edited], rev).split()
+    return [bug for bug in bugs if any(edit.file in diff for edit in bug.edits)]
+
+
+def _git(root: Path, args: list[str], rev: str) -> str:
+    """Return the output of a git command comparing the tree with ``rev``."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        ).stdout
+    except subprocess.CalledProcessError as exc:
+        raise UsageProblem(f"cannot compare the tests with {rev}: {exc.stderr.strip()}") from exc
+
+
+def _record_runs(
+    args: argparse.Namespace, catalogue: dict[str, Bug], bugs: list[Bug], *, all_bugs: bool
+) -> int:
+    """Probe each bug alone (and every bug together with ``all_bugs``) and write what fails."""
+    extra = [Probe(bugs)] if all_bugs else []
     singles = selected_probes(args.root, [[b] for b in bugs], load_map(args.root, args.full))
     probes = [Probe([]), *extra, *singles]
     results = probe_many(args.root, probes, args.jobs, cache=not args.no_cache)
     baseline, status = results[0], 0
     if baseline.report.exitstatus is None or not baseline.report.passing:
         raise UsageProblem("main's suite does not run: " + "; ".join(describe_problems(baseline)))
-    if args.all:
+    if all_bugs:
         status = _record_all_bugs(args.root, catalogue, results.pop(1))
     if baseline.failing:
         print(f"warning: {len(baseline.failing)} test(s) fail on main; they are left out")
@@ -154,22 +182,8 @@ def changed_test_files(root: Path, rev: str) -> set[str]:
     A helper module under ``tests/`` that changed brings in every test module importing it,
     directly or through other helpers.
     """
-    git = ["git", "-C", str(root)]
-    try:
-        diff = subprocess.run(
-            [*git, "diff", "--name-only", rev, "--", "tests"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        new = subprocess.run(
-            [*git, "ls-files", "--others", "--exclude-standard", "--", "tests"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-    except subprocess.CalledProcessError as exc:
-        raise UsageProblem(f"cannot compare the tests with {rev}: {exc.stderr.strip()}") from exc
+    diff = _git(root, ["diff", "--name-only", rev, "--", "tests"], rev).split()
+    new = _git(root, ["ls-files", "--others", "--exclude-standard", "--", "tests"], rev).split()
     changed = {f for f in diff + new if f.endswith(".py")}
     return {f for f in _importers(root, changed) if Path(f).name.startswith("test_")}
 

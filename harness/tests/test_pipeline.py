@@ -127,6 +127,25 @@ def test_record_since_a_revision_runs_the_changed_modules_and_keeps_other_record
     assert tomllib.loads((root / "bugs/M1.toml").read_text())["fails"] == [flow, SCALE_TEST]
 
 
+def test_record_since_a_revision_records_every_test_of_a_bug_whose_code_changed(tmp_path, capsys):
+    root = make_root(tmp_path)
+    write_bug(root, "M1", [SCALE_EDIT], fails=[MEAN_TEST])
+    shutil.rmtree(root / ".git")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    calc = root / "services/calc.py"
+    calc.write_text(calc.read_text() + "\n\ndef double(values):\n    return scale(values, 2)\n")
+
+    assert main(["--root", str(root), "record", "M1", "--since", "HEAD"]) == 0
+
+    assert "code these bugs edit changed since HEAD; recording every test: M1" in (
+        capsys.readouterr().out
+    )
+    assert tomllib.loads((root / "bugs/M1.toml").read_text())["fails"] == [SCALE_TEST]
+
+
 def test_record_since_an_unknown_revision_is_refused(root, capsys):
     assert main(["--root", str(root), "record", "M1", "--since", "no-such-rev"]) == 2
     assert "cannot compare the tests with no-such-rev" in capsys.readouterr().err
