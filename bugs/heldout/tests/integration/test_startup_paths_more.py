@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -27,9 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.training
 def test_a_worker_importing_the_error_types_first_starts_cleanly():
+    # A worker started from the checkout, whatever path rules the calling process runs under.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
     result = subprocess.run(
         [sys.executable, "-c", "import shared.errors"],
         cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=60,
