@@ -132,13 +132,13 @@ def bugs_editing_changed_code(root: Path, rev: str, bugs: list[Bug]) -> list[Bug
 
 
 def _git(root: Path, args: list[str], rev: str) -> str:
-    """Return the output of a git command comparing the tree with ``rev``."""
+    """Return the output of a git command comparing the checkout with ``rev``."""
     try:
         return subprocess.run(
             ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
         ).stdout
     except subprocess.CalledProcessError as exc:
-        raise UsageProblem(f"cannot compare the tests with {rev}: {exc.stderr.strip()}") from exc
+        raise UsageProblem(f"cannot compare the tree with {rev}: {exc.stderr.strip()}") from exc
 
 
 def _record_runs(

@@ -113,11 +113,7 @@ def test_record_since_a_revision_runs_the_changed_modules_and_keeps_other_record
     root = make_root(tmp_path)
     gone = "tests/unit/ml_pipeline/test_removed.py::test_old"
     write_bug(root, "M1", [SCALE_EDIT], fails=[SCALE_TEST, gone])
-    shutil.rmtree(root / ".git")
-    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    commit_everything(root)
     (root / "tests/integration").mkdir(parents=True)
     (root / "tests/integration/test_calc_flow.py").write_text(NEW_FLOW.lstrip(), encoding="utf-8")
 
@@ -130,11 +126,7 @@ def test_record_since_a_revision_runs_the_changed_modules_and_keeps_other_record
 def test_record_since_a_revision_records_every_test_of_a_bug_whose_code_changed(tmp_path, capsys):
     root = make_root(tmp_path)
     write_bug(root, "M1", [SCALE_EDIT], fails=[MEAN_TEST])
-    shutil.rmtree(root / ".git")
-    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    commit_everything(root)
     calc = root / "services/calc.py"
     calc.write_text(calc.read_text() + "\n\ndef double(values):\n    return scale(values, 2)\n")
 
@@ -148,7 +140,16 @@ def test_record_since_a_revision_records_every_test_of_a_bug_whose_code_changed(
 
 def test_record_since_an_unknown_revision_is_refused(root, capsys):
     assert main(["--root", str(root), "record", "M1", "--since", "no-such-rev"]) == 2
-    assert "cannot compare the tests with no-such-rev" in capsys.readouterr().err
+    assert "cannot compare the tree with no-such-rev" in capsys.readouterr().err
+
+
+def commit_everything(root):
+    """Make ``root`` a fresh git repository whose one commit holds every file."""
+    shutil.rmtree(root / ".git", ignore_errors=True)
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
 
 
 def test_a_changed_test_helper_brings_in_the_test_modules_importing_it(tmp_path):
@@ -162,10 +163,7 @@ def test_a_changed_test_helper_brings_in_the_test_modules_importing_it(tmp_path)
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    commit_everything(tmp_path)
     assert changed_test_files(tmp_path, "HEAD") == set()
     (tmp_path / "tests/utils/helper.py").write_text("VALUE = 2\n", encoding="utf-8")
     assert changed_test_files(tmp_path, "HEAD") == {

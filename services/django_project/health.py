@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.apps import apps
 from django.db import DatabaseError, connections, router
 from django.db.migrations.loader import MigrationLoader
@@ -9,13 +11,11 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
-from shared.backends import get_locks
-from shared.readiness import ReadinessCheck, locks_check, run_checks
+from shared.readiness import ReadinessCheck, run_checks
 from shared.services import SERVICES
 from shared.web import PROBLEM_MEDIA_TYPE
 
 DEFAULT_ALIAS = "default"
-LOCKING_SERVICES = frozenset({"features"})
 
 
 def check_tables(service: str) -> None:
@@ -75,23 +75,23 @@ def migrations_check(label: str, alias: str) -> ReadinessCheck:
 
 
 def readiness_checks(service: str) -> dict[str, ReadinessCheck]:
-    """Return the /ready checks of a Django service: its database answers and is migrated.
-
-    The feature store also needs the lock backend: its backfills and materialisations lock
-    their view.
-    """
+    """Return the /ready checks of a Django service: its database answers and is migrated."""
     spec = SERVICES.get(service)
     alias = (spec.database if spec else None) or DEFAULT_ALIAS
     checks = {"database": database_check(alias)}
     if spec is not None and spec.app_label is not None:
         checks["migrations"] = migrations_check(spec.app_label, alias)
-    if service in LOCKING_SERVICES:
-        checks["locks"] = locks_check(get_locks)
     return checks
 
 
-def health_urlpatterns(service: str) -> list[URLPattern]:
-    """Return the URL patterns serving GET /health and GET /ready for a service."""
+def health_urlpatterns(
+    service: str, extra_checks: Mapping[str, ReadinessCheck] | None = None
+) -> list[URLPattern]:
+    """Return the URL patterns serving GET /health and GET /ready for a service.
+
+    ``extra_checks`` are what /ready checks besides the database (the backends the service
+    cannot work without).
+    """
 
     @require_GET
     def health(request: HttpRequest) -> JsonResponse:
@@ -104,7 +104,7 @@ def health_urlpatterns(service: str) -> list[URLPattern]:
 
     @require_GET
     def ready(request: HttpRequest) -> JsonResponse:
-        report = run_checks(service, readiness_checks(service))
+        report = run_checks(service, {**readiness_checks(service), **(extra_checks or {})})
         content_type = "application/json" if report.ready else PROBLEM_MEDIA_TYPE
         return JsonResponse(report.to_body(), status=report.status_code, content_type=content_type)
 

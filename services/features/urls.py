@@ -7,11 +7,14 @@ from django.urls import path
 from services.django_project.docs import docs_urlpatterns
 from services.django_project.health import health_urlpatterns
 from services.features import views
+from shared.backends import get_locks
+from shared.readiness import locks_check
 
 VIEW = "api/v1/feature-views/<str:name>"
 
 urlpatterns = [
-    *health_urlpatterns("features"),
+    # Backfills and materialisations lock their view: no lock backend, no feature store.
+    *health_urlpatterns("features", {"locks": locks_check(get_locks)}),
     path("api/v1/entities", views.EntityListView.as_view(), name="entities"),
     path("api/v1/feature-views", views.FeatureViewListView.as_view(), name="feature-views"),
     path(VIEW, views.FeatureViewDetailView.as_view(), name="feature-view"),
