@@ -101,3 +101,26 @@ def test_triggered_run_uses_the_newest_pipeline_version(platform) -> None:
     [run_id] = env.trigger.drain()
     run = env.get_run(run_id)
     assert run["version"] == 2 and [s["name"] for s in run["steps"]] == ["check"]
+
+
+def test_triggered_run_windows_every_record_it_validated(platform) -> None:
+    storage, env = platform
+    commit(
+        storage,
+        "clicks",
+        [rec(31), rec(38), rec(52)],
+        [rec(4), rec(16), rec(33)],
+        [rec(11), rec(27), rec(44)],
+    )
+    [run_id] = env.trigger.drain()
+    steps = env.steps(env.get_run(run_id))
+    windows = steps["tumble"]["output"]["windows"]
+    assert sum(w["count"] for w in windows) == steps["check"]["output"]["records"] == 9
+    assert {w["start"]: w["count"] for w in windows} == {
+        at(0): 1,
+        at(10): 2,
+        at(20): 1,
+        at(30): 3,
+        at(40): 1,
+        at(50): 1,
+    }
