@@ -120,3 +120,22 @@ def test_rows_stamped_in_another_zone_join_the_value_known_at_that_instant(store
     ]
     job = train(env, rows)
     assert job["dataset"]["means"]["balance"] == 26.0
+
+
+def test_churn_decided_by_the_balance_known_at_each_row_is_learned_exactly(store, env):
+    # A customer churns while their balance is 40 or more.
+    store.backfill("balances", history(hours=0, balance=lambda i: 10 * i, visits=lambda i: 1))
+    store.backfill("balances", history(hours=24, balance=lambda i: 70 - 10 * i, visits=lambda i: 1))
+    rows = [
+        {"entity_key": f"c{i}", "event_time": at(hours), "label": int(balance >= 40)}
+        for i in range(8)
+        for hours, balance in ((12, 10 * i), (36, 70 - 10 * i))
+    ]
+    body = {"feature_view": "balances", "features": ["balance", "visits"], "entity_rows": rows}
+    hyperparams = {"lr": 0.5, "epochs": 20, "batch_size": 4, "seed": 3}
+    accepted = env.client.post(
+        "/api/v1/jobs", json=job_payload("churn", dataset=body, hyperparams=hyperparams)
+    )
+    job = env.client.get(f"/api/v1/jobs/{accepted.json()['id']}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert job["metrics"]["accuracy"] == 1.0

@@ -64,15 +64,22 @@ def test_two_pushed_drivers_survive_a_materialisation_of_older_history(features_
     }
 
 
-def test_three_late_backfills_still_leave_the_newest_value_online(features_api):
+def test_drivers_listed_newest_row_first_get_each_rows_own_values(features_api):
     features_api.view("trip", TRIP)
-    features_api.backfill("trip", [row("d6", ago(2), fare=1, rides=99)])
-    for hours in (20, 15, 9):
-        features_api.backfill("trip", [row("d6", ago(hours), fare=1, rides=hours)])
-    features_api.materialize("trip")
-    rows = features_api.training_set([("d6", ago(12)), ("d6", ago(1))], ["trip:rides"])
-    assert [r["values"]["trip:rides"] for r in rows] == [15, 99]
-    assert features_api.online_values("trip", "d6") == {"d6": {"fare": "1", "rides": 99}}
+    features_api.backfill(
+        "trip",
+        [
+            row("d6", at(0), fare=1, rides=6),
+            row("d9", at(0), fare=1, rides=9),
+            row("d6", at(5), fare=1, rides=60),
+        ],
+    )
+    rows = features_api.training_set([("d6", at(8)), ("d9", at(2)), ("d6", at(1))], ["trip:rides"])
+    assert [(r["entity_key"], r["values"]["trip:rides"]) for r in rows] == [
+        ("d6", 60),
+        ("d9", 9),
+        ("d6", 6),
+    ]
 
 
 def test_a_two_hour_ttl_drops_values_a_few_days_old(features_api):
