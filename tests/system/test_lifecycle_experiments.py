@@ -31,11 +31,9 @@ def rerun(platform, name: str, run: dict) -> dict:
     """Train again from a run's record: its params, dataset and seed."""
     params = dict(run["params"])
     dataset = params.pop("dataset")
-    body = {
-        "model_name": name,
-        "dataset": dataset,
-        "hyperparams": {**params, "seed": run["seed"]},
-    }
+    if run["seed"] is not None:
+        params["seed"] = run["seed"]
+    body = {"model_name": name, "dataset": dataset, "hyperparams": params}
     accepted = platform.gateway.post("/api/training/api/v1/jobs", json=body)
     assert accepted.status_code == 202, accepted.text
     job = platform.gateway.get(f"/api/training/api/v1/jobs/{accepted.json()['id']}").json()
@@ -75,6 +73,24 @@ def test_rerun_of_a_forked_run_reproduces_its_metrics(platform):
     again = rerun(platform, "churn", fork.json())
     assert history(platform, again["run_id"], "val_loss") == history(
         platform, original["run_id"], "val_loss"
+    )
+
+
+def fork(platform, run_id: str, name: str, *, seed: int | None = None, **params) -> dict:
+    """Fork a run as a tracking client sends it: a new name and the params it changes."""
+    body = {"name": name, "seed": seed, "params": params}
+    response = platform.gateway.post(f"{EXPERIMENTS}/runs/{run_id}/fork", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_fork_with_another_learning_rate_retrains_like_a_job_with_that_rate(platform):
+    original = run_of(platform, "churn", platform.train("churn", seed=21, epochs=2).version)
+    forked = fork(platform, original["run_id"], "churn-lr-0.3", lr=0.3)
+    again = rerun(platform, "churn", forked)
+    direct = platform.train("churn", seed=21, epochs=2, lr=0.3)
+    assert history(platform, again["run_id"], "val_loss") == pytest.approx(
+        [epoch["val_loss"] for epoch in direct.job["history"]]
     )
 
 
